@@ -1,0 +1,167 @@
+//! The command line: raw flags parsed by clap, then dispatched to one command each.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostic::LoadError;
+use crate::exit;
+use crate::monitor::store::JsonlStore;
+use crate::monitor::{self, MonitorConfig};
+use crate::net::TokioNet;
+use crate::time::SystemClock;
+
+/// gameday: does your failover plan hold before 3 a.m. comes?
+#[derive(Debug, Parser)]
+#[command(name = "gameday", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the health monitor for real against real HTTP endpoints.
+    Monitor {
+        /// The monitor's TOML config (see examples/monitor.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Log format on stderr; the level comes from RUST_LOG (default info).
+        #[arg(long, value_enum, default_value_t)]
+        log_format: LogFormat,
+        /// Validate the config and exit without starting.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Monitor {
+            config,
+            log_format,
+            check,
+        } => monitor_command(&config, log_format, check),
+    }
+}
+
+/// Prints a load error the way a person wants to read it: a span-pointing report per mistake.
+fn report_load_error(err: &LoadError) {
+    match err {
+        LoadError::Invalid(problems) => {
+            // One report per mistake: the `file:line:column: message` line, then the source
+            // quoted with the span underlined.
+            let handler = miette::GraphicalReportHandler::new();
+            for problem in problems {
+                let mut out = String::new();
+                match handler.render_report(&mut out, problem) {
+                    Ok(()) => eprintln!("{out}"),
+                    Err(_) => eprintln!("error: {problem}"),
+                }
+            }
+        }
+        other => eprintln!("error: {other}"),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn monitor_command(path: &std::path::Path, log_format: LogFormat, check: bool) -> ExitCode {
+    let config = match MonitorConfig::from_file(path) {
+        Ok(config) => config,
+        Err(e) => {
+            report_load_error(&e);
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    if check {
+        println!(
+            "{}: ok ({} services)",
+            path.display(),
+            config.services.len()
+        );
+        return ExitCode::from(exit::SUCCESS);
+    }
+    init_logging(log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
+    runtime.block_on(async move {
+        let store = match JsonlStore::open(&config.store_path) {
+            Ok(store) => store,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot open the incident store {}: {e}",
+                    config.store_path.display()
+                );
+                return ExitCode::from(exit::RUNTIME);
+            }
+        };
+        let running = match monitor::start(config, TokioNet, SystemClock, store).await {
+            Ok(running) => running,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::RUNTIME);
+            }
+        };
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        ExitCode::from(exit::SUCCESS)
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    biased;
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,12 @@
+//! gameday: a deterministic simulation and chaos-testing harness for incident response and
+//! disaster recovery, built around a real health monitor.
+//!
+//! See `ARCHITECTURE.md` for the code map and the invariants.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod exit;
+pub mod http;
+pub mod monitor;
+pub mod net;
+pub mod time;
