@@ -51,11 +51,7 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Monitor {
-            config,
-            log_format,
-            check,
-        } => monitor_command(&config, log_format, check),
+        Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
 }
 
@@ -81,9 +77,7 @@ fn report_load_error(err: &LoadError) {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -99,18 +93,11 @@ fn monitor_command(path: &std::path::Path, log_format: LogFormat, check: bool) -
         }
     };
     if check {
-        println!(
-            "{}: ok ({} services)",
-            path.display(),
-            config.services.len()
-        );
+        println!("{}: ok ({} services)", path.display(), config.services.len());
         return ExitCode::from(exit::SUCCESS);
     }
     init_logging(log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -121,10 +108,7 @@ fn monitor_command(path: &std::path::Path, log_format: LogFormat, check: bool) -
         let store = match JsonlStore::open(&config.store_path) {
             Ok(store) => store,
             Err(e) => {
-                eprintln!(
-                    "error: cannot open the incident store {}: {e}",
-                    config.store_path.display()
-                );
+                eprintln!("error: cannot open the incident store {}: {e}", config.store_path.display());
                 return ExitCode::from(exit::RUNTIME);
             }
         };

@@ -19,10 +19,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// Wraps the text read from `path`.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            text: text.into(),
-        }
+        Self { path: path.into(), text: text.into() }
     }
 
     /// The file's path, as given.
@@ -47,9 +44,7 @@ impl SourceFile {
             let end = r.end.clamp(start, self.text.len());
             start..end
         });
-        let (line, column) = span
-            .as_ref()
-            .map_or((1, 1), |r| line_column(&self.text, r.start));
+        let (line, column) = span.as_ref().map_or((1, 1), |r| line_column(&self.text, r.start));
         InputError {
             path: self.path.clone(),
             line,
@@ -121,9 +116,7 @@ impl LoadError {
     pub fn read(path: &Path) -> Result<SourceFile, LoadError> {
         match std::fs::read_to_string(path) {
             Ok(text) => Ok(SourceFile::new(path, text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(LoadError::NotFound(path.to_owned()))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LoadError::NotFound(path.to_owned())),
             Err(e) => Err(LoadError::Unreadable(path.to_owned(), e)),
         }
     }

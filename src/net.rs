@@ -17,11 +17,7 @@ pub trait Net: Clone + Send + Sync + 'static {
     type Listener: NetListener<Stream = Self::Stream>;
 
     /// Opens a TCP connection to `host:port`, resolving `host` the way this world resolves names.
-    fn connect(
-        &self,
-        host: &str,
-        port: u16,
-    ) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+    fn connect(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Stream>> + Send;
 
     /// Listens on `addr`.
     fn bind(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Listener>> + Send;

@@ -60,9 +60,7 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         let t = humantime::parse_rfc3339(&text).map_err(serde::de::Error::custom)?;
-        let since = t
-            .duration_since(UNIX_EPOCH)
-            .map_err(serde::de::Error::custom)?;
+        let since = t.duration_since(UNIX_EPOCH).map_err(serde::de::Error::custom)?;
         Ok(Self(duration_millis(since)))
     }
 }
@@ -82,9 +80,7 @@ impl Clock for SystemClock {
     // their own `Clock`, which is why the read is banned everywhere else (clippy.toml).
     #[allow(clippy::disallowed_methods)]
     fn now(&self) -> Timestamp {
-        let since = std::time::SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let since = std::time::SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         Timestamp(duration_millis(since))
     }
 }
@@ -106,9 +102,6 @@ mod tests {
         let t = Timestamp::from_millis(1_000);
         assert_eq!(t.after(Duration::from_secs(1)).as_millis(), 2_000);
         assert_eq!(Timestamp::from_millis(500).since(t), Duration::ZERO);
-        assert_eq!(
-            t.since(Timestamp::from_millis(250)),
-            Duration::from_millis(750)
-        );
+        assert_eq!(t.since(Timestamp::from_millis(250)), Duration::from_millis(750));
     }
 }

@@ -68,16 +68,9 @@ async fn exchange<N: Net>(
     body: Option<(&'static str, Bytes)>,
     deadline: Duration,
 ) -> Result<Response, HttpError> {
-    let stream = net
-        .connect(&endpoint.host, endpoint.port)
-        .await
-        .map_err(|e| {
-            if e.kind() == io::ErrorKind::ConnectionRefused {
-                HttpError::Refused
-            } else {
-                HttpError::Connect(e)
-            }
-        })?;
+    let stream = net.connect(&endpoint.host, endpoint.port).await.map_err(|e| {
+        if e.kind() == io::ErrorKind::ConnectionRefused { HttpError::Refused } else { HttpError::Connect(e) }
+    })?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| HttpError::Protocol(format!("handshake failed: {e}")))?;
@@ -99,9 +92,8 @@ async fn exchange<N: Net>(
         }
         None => Bytes::new(),
     };
-    let request = request
-        .body(Full::new(payload))
-        .map_err(|e| HttpError::Protocol(format!("bad request: {e}")))?;
+    let request =
+        request.body(Full::new(payload)).map_err(|e| HttpError::Protocol(format!("bad request: {e}")))?;
     let response = sender
         .send_request(request)
         .await
@@ -118,9 +110,5 @@ async fn exchange<N: Net>(
         .await
         .map_err(|e| HttpError::Protocol(format!("reading the body failed: {e}")))?
         .to_bytes();
-    Ok(Response {
-        status,
-        body,
-        retry_after,
-    })
+    Ok(Response { status, body, retry_after })
 }

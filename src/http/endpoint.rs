@@ -21,9 +21,7 @@ impl Endpoint {
     /// TLS is not built in yet; an `https://` URL is refused with a message saying so, rather
     /// than silently sent in the clear.
     pub fn parse(url: &str) -> Result<Self, String> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| format!("{url:?} is not a valid URL: {e}"))?;
+        let uri: Uri = url.parse().map_err(|e| format!("{url:?} is not a valid URL: {e}"))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
@@ -33,39 +31,18 @@ impl Endpoint {
             }
             _ => return Err(format!("{url:?}: expected an http:// URL")),
         }
-        let host = uri
-            .host()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| format!("{url:?}: the URL has no host"))?;
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
+        let host =
+            uri.host().filter(|h| !h.is_empty()).ok_or_else(|| format!("{url:?}: the URL has no host"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        let path = if path.is_empty() {
-            "/".to_owned()
-        } else {
-            path
-        };
-        Ok(Self {
-            host,
-            port: uri.port_u16().unwrap_or(80),
-            path,
-        })
+        let path = if path.is_empty() { "/".to_owned() } else { path };
+        Ok(Self { host, port: uri.port_u16().unwrap_or(80), path })
     }
 
     /// The value of the `Host` header for this endpoint.
     pub fn authority(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        if self.port == 80 {
-            host
-        } else {
-            format!("{host}:{}", self.port)
-        }
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        if self.port == 80 { host } else { format!("{host}:{}", self.port) }
     }
 }
 
@@ -82,34 +59,16 @@ mod tests {
     #[test]
     fn splits_host_port_and_path() {
         let e = Endpoint::parse("http://127.0.0.1:9201/health?deep=1").unwrap();
-        assert_eq!(
-            e,
-            Endpoint {
-                host: "127.0.0.1".into(),
-                port: 9201,
-                path: "/health?deep=1".into()
-            }
-        );
+        assert_eq!(e, Endpoint { host: "127.0.0.1".into(), port: 9201, path: "/health?deep=1".into() });
         assert_eq!(e.to_string(), "http://127.0.0.1:9201/health?deep=1");
         let e = Endpoint::parse("http://db.internal").unwrap();
-        assert_eq!(
-            (e.port, e.path.as_str(), e.authority().as_str()),
-            (80, "/", "db.internal")
-        );
+        assert_eq!((e.port, e.path.as_str(), e.authority().as_str()), (80, "/", "db.internal"));
     }
 
     #[test]
     fn refuses_what_it_cannot_speak() {
-        assert!(
-            Endpoint::parse("https://hooks.slack.com/x")
-                .unwrap_err()
-                .contains("https is not supported")
-        );
-        assert!(
-            Endpoint::parse("ftp://x/")
-                .unwrap_err()
-                .contains("expected an http:// URL")
-        );
+        assert!(Endpoint::parse("https://hooks.slack.com/x").unwrap_err().contains("https is not supported"));
+        assert!(Endpoint::parse("ftp://x/").unwrap_err().contains("expected an http:// URL"));
         assert!(Endpoint::parse("not a url").is_err());
     }
 }

@@ -69,10 +69,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(writes)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .method_not_allowed_fallback(|method: Method| async move {
-            error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("{method} is not allowed here"),
-            )
+            error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed here"))
         })
         .with_state(state)
 }
@@ -95,10 +92,7 @@ async fn require_token(
             .and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
             let mut response = error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                "Bearer".parse().expect("static header"),
-            );
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static header"));
             return response;
         }
     }
@@ -117,15 +111,10 @@ async fn service_status(
         return Ok(error(StatusCode::BAD_REQUEST, "bad service name"));
     };
     let status = state.engine.status().await?;
-    Ok(
-        match status.services.into_iter().find(|s| s.name == service) {
-            Some(s) => Json(s).into_response(),
-            None => error(
-                StatusCode::NOT_FOUND,
-                format!("no service named {service:?} is monitored"),
-            ),
-        },
-    )
+    Ok(match status.services.into_iter().find(|s| s.name == service) {
+        Some(s) => Json(s).into_response(),
+        None => error(StatusCode::NOT_FOUND, format!("no service named {service:?} is monitored")),
+    })
 }
 
 async fn incidents(State(state): State<ApiState>) -> Result<Response, EngineGone> {
@@ -138,26 +127,15 @@ async fn failovers(State(state): State<ApiState>) -> Result<Response, EngineGone
 
 async fn metrics(State(state): State<ApiState>) -> Response {
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    (
-        [(header::CONTENT_TYPE, content_type)],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type)], state.metrics.render()).into_response()
 }
 
 async fn test_alert(State(state): State<ApiState>) -> Result<Response, EngineGone> {
     let channels = state.engine.test_alert().await?;
     Ok(if channels.is_empty() {
-        error(
-            StatusCode::CONFLICT,
-            "no alert channel is configured ([alerts] slack_url or pagerduty_url)",
-        )
+        error(StatusCode::CONFLICT, "no alert channel is configured ([alerts] slack_url or pagerduty_url)")
     } else {
-        (
-            StatusCode::ACCEPTED,
-            Json(json!({"queued": channels, "severity": "SEV4"})),
-        )
-            .into_response()
+        (StatusCode::ACCEPTED, Json(json!({"queued": channels, "severity": "SEV4"}))).into_response()
     })
 }
 
@@ -168,10 +146,7 @@ struct AckBody {
 }
 
 fn bad_incident_id() -> Response {
-    error(
-        StatusCode::BAD_REQUEST,
-        "incident ids are positive integers",
-    )
+    error(StatusCode::BAD_REQUEST, "incident ids are positive integers")
 }
 
 async fn acknowledge(
@@ -189,10 +164,7 @@ async fn acknowledge(
         match serde_json::from_slice::<AckBody>(&body) {
             Ok(b) if !b.by.trim().is_empty() => b.by,
             Ok(_) => {
-                return Ok(error(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "\"by\" must not be empty",
-                ));
+                return Ok(error(StatusCode::UNPROCESSABLE_ENTITY, "\"by\" must not be empty"));
             }
             Err(e) => {
                 return Ok(error(
@@ -228,15 +200,13 @@ async fn failover(
     let Ok(Path(service)) = service else {
         return Ok(error(StatusCode::BAD_REQUEST, "bad service name"));
     };
-    Ok(
-        match state.engine.request_failover(service.clone()).await? {
-            Ok(incident) => {
-                let body = json!({"service": service, "incident": incident, "status": "started"});
-                (StatusCode::ACCEPTED, Json(body)).into_response()
-            }
-            Err(r) => refusal(r),
-        },
-    )
+    Ok(match state.engine.request_failover(service.clone()).await? {
+        Ok(incident) => {
+            let body = json!({"service": service, "incident": incident, "status": "started"});
+            (StatusCode::ACCEPTED, Json(body)).into_response()
+        }
+        Err(r) => refusal(r),
+    })
 }
 
 /// Adapts a [`NetListener`] to what `axum::serve` accepts.

@@ -74,46 +74,16 @@ pub struct StatusView {
 }
 
 enum Command {
-    Probe {
-        service: String,
-        result: ProbeResult,
-        at: Timestamp,
-    },
-    StepFinished {
-        incident: IncidentId,
-        service: String,
-        outcome: StepOutcome,
-    },
-    FailoverFinished {
-        incident: IncidentId,
-        ok: bool,
-        failed_step: Option<String>,
-    },
-    Acknowledge {
-        incident: IncidentId,
-        by: String,
-        reply: oneshot::Sender<Result<IncidentView, ApiRefusal>>,
-    },
-    Resolve {
-        incident: IncidentId,
-        reply: oneshot::Sender<Result<IncidentView, ApiRefusal>>,
-    },
-    RequestFailover {
-        service: String,
-        reply: oneshot::Sender<Result<IncidentId, ApiRefusal>>,
-    },
-    TestAlert {
-        reply: oneshot::Sender<Vec<&'static str>>,
-    },
-    Status {
-        reply: oneshot::Sender<StatusView>,
-    },
-    Incidents {
-        reply: oneshot::Sender<Vec<IncidentView>>,
-    },
-    Failovers {
-        reply: oneshot::Sender<Vec<FailoverView>>,
-    },
+    Probe { service: String, result: ProbeResult, at: Timestamp },
+    StepFinished { incident: IncidentId, service: String, outcome: StepOutcome },
+    FailoverFinished { incident: IncidentId, ok: bool, failed_step: Option<String> },
+    Acknowledge { incident: IncidentId, by: String, reply: oneshot::Sender<Result<IncidentView, ApiRefusal>> },
+    Resolve { incident: IncidentId, reply: oneshot::Sender<Result<IncidentView, ApiRefusal>> },
+    RequestFailover { service: String, reply: oneshot::Sender<Result<IncidentId, ApiRefusal>> },
+    TestAlert { reply: oneshot::Sender<Vec<&'static str>> },
+    Status { reply: oneshot::Sender<StatusView> },
+    Incidents { reply: oneshot::Sender<Vec<IncidentView>> },
+    Failovers { reply: oneshot::Sender<Vec<FailoverView>> },
 }
 
 /// Why the engine refused an operator's request, in the API's terms.
@@ -139,37 +109,20 @@ pub struct EngineHandle {
 impl EngineHandle {
     /// Reports a probe result; false once the engine is gone.
     pub fn probe_finished(&self, service: &str, result: ProbeResult, at: Timestamp) -> bool {
-        self.tx
-            .send(Command::Probe {
-                service: service.to_owned(),
-                result,
-                at,
-            })
-            .is_ok()
+        self.tx.send(Command::Probe { service: service.to_owned(), result, at }).is_ok()
     }
 
     /// Reports one failover step's outcome.
     pub fn step_finished(&self, incident: IncidentId, service: &str, outcome: StepOutcome) {
-        let _ = self.tx.send(Command::StepFinished {
-            incident,
-            service: service.to_owned(),
-            outcome,
-        });
+        let _ = self.tx.send(Command::StepFinished { incident, service: service.to_owned(), outcome });
     }
 
     /// Reports the end of a failover run.
     pub fn failover_finished(&self, incident: IncidentId, ok: bool, failed_step: Option<String>) {
-        let _ = self.tx.send(Command::FailoverFinished {
-            incident,
-            ok,
-            failed_step,
-        });
+        let _ = self.tx.send(Command::FailoverFinished { incident, ok, failed_step });
     }
 
-    async fn ask<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<T>) -> Command,
-    ) -> Result<T, EngineGone> {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, EngineGone> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(make(reply)).map_err(|_| EngineGone)?;
         answer.await.map_err(|_| EngineGone)
@@ -181,12 +134,7 @@ impl EngineHandle {
         incident: IncidentId,
         by: String,
     ) -> Result<Result<IncidentView, ApiRefusal>, EngineGone> {
-        self.ask(|reply| Command::Acknowledge {
-            incident,
-            by,
-            reply,
-        })
-        .await
+        self.ask(|reply| Command::Acknowledge { incident, by, reply }).await
     }
 
     /// Resolves an incident on an operator's word.
@@ -202,8 +150,7 @@ impl EngineHandle {
         &self,
         service: String,
     ) -> Result<Result<IncidentId, ApiRefusal>, EngineGone> {
-        self.ask(|reply| Command::RequestFailover { service, reply })
-            .await
+        self.ask(|reply| Command::RequestFailover { service, reply }).await
     }
 
     /// Sends a SEV4 test alert; returns the channels it was queued on.
@@ -278,11 +225,7 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
             net,
             notifier,
             metrics,
-            services: config
-                .services
-                .iter()
-                .map(|s| (s.name.clone(), s.clone()))
-                .collect(),
+            services: config.services.iter().map(|s| (s.name.clone(), s.clone())).collect(),
             order: config.services.iter().map(|s| s.name.clone()).collect(),
             last_probe: BTreeMap::new(),
             runbook_base: config.alerts.runbook_base_url.clone(),
@@ -306,10 +249,7 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
             );
             engine.emit_all(events);
         }
-        engine
-            .metrics
-            .open_incidents
-            .set(i64::try_from(engine.ledger.open_count()).unwrap_or(i64::MAX));
+        engine.metrics.open_incidents.set(i64::try_from(engine.ledger.open_count()).unwrap_or(i64::MAX));
         Ok(engine)
     }
 
@@ -343,53 +283,22 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
 
     fn handle_command(&mut self, command: Command) {
         match command {
-            Command::Probe {
-                service,
-                result,
-                at,
-            } => self.probe(service, result, at),
-            Command::StepFinished {
-                incident,
-                service,
-                outcome,
-            } => {
-                self.emit(Event::FailoverStepFinished {
-                    incident,
-                    service,
-                    outcome,
-                });
+            Command::Probe { service, result, at } => self.probe(service, result, at),
+            Command::StepFinished { incident, service, outcome } => {
+                self.emit(Event::FailoverStepFinished { incident, service, outcome });
             }
-            Command::FailoverFinished {
-                incident,
-                ok,
-                failed_step,
-            } => {
-                let events = self
-                    .decider
-                    .failover_finished(incident, ok, failed_step.clone());
+            Command::FailoverFinished { incident, ok, failed_step } => {
+                let events = self.decider.failover_finished(incident, ok, failed_step.clone());
                 if events.is_empty() {
                     // Resolved while the steps ran: the outcome still belongs in the record.
-                    if let Some(service) = self.ledger.incident(incident).map(|i| i.service.clone())
-                    {
-                        self.emit(Event::FailoverFinished {
-                            incident,
-                            service,
-                            ok,
-                            failed_step,
-                        });
+                    if let Some(service) = self.ledger.incident(incident).map(|i| i.service.clone()) {
+                        self.emit(Event::FailoverFinished { incident, service, ok, failed_step });
                     }
                 }
                 self.emit_all(events);
             }
-            Command::Acknowledge {
-                incident,
-                by,
-                reply,
-            } => {
-                let result = self
-                    .decider
-                    .acknowledge(incident, &by)
-                    .map_err(|r| self.explain(r));
+            Command::Acknowledge { incident, by, reply } => {
+                let result = self.decider.acknowledge(incident, &by).map_err(|r| self.explain(r));
                 let _ = reply.send(result.map(|events| {
                     self.emit_all(events);
                     self.incident_view(incident)
@@ -403,15 +312,9 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
                 }));
             }
             Command::RequestFailover { service, reply } => {
-                let result = self
-                    .decider
-                    .request_failover(&service)
-                    .map_err(|r| self.explain(r));
+                let result = self.decider.request_failover(&service).map_err(|r| self.explain(r));
                 let _ = reply.send(result.map(|events| {
-                    let incident = events
-                        .iter()
-                        .find_map(Event::incident)
-                        .unwrap_or(IncidentId(0));
+                    let incident = events.iter().find_map(Event::incident).unwrap_or(IncidentId(0));
                     self.emit_all(events);
                     incident
                 }));
@@ -445,11 +348,7 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
         if !ok {
             tracing::warn!(service, outcome = ?result.outcome, latency_ms = duration_millis(result.latency), "probe failed");
         }
-        let view = ProbeView {
-            at,
-            outcome: result.outcome,
-            latency_ms: duration_millis(result.latency),
-        };
+        let view = ProbeView { at, outcome: result.outcome, latency_ms: duration_millis(result.latency) };
         self.last_probe.insert(service.clone(), view);
         match self.decider.observe(&service, ok, self.clock.now()) {
             Ok(events) => self.emit_all(events),
@@ -457,10 +356,7 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
         }
         if let Some(state) = self.decider.service(&service) {
             let failures = i64::from(state.streak.failures);
-            self.metrics
-                .consecutive_failures
-                .get_or_create(&ServiceLabel { service })
-                .set(failures);
+            self.metrics.consecutive_failures.get_or_create(&ServiceLabel { service }).set(failures);
         }
     }
 
@@ -478,10 +374,7 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
     }
 
     fn incident_view(&self, id: IncidentId) -> IncidentView {
-        self.ledger
-            .incident(id)
-            .cloned()
-            .expect("an incident the core knows is in the ledger")
+        self.ledger.incident(id).cloned().expect("an incident the core knows is in the ledger")
     }
 
     fn emit_all(&mut self, events: Vec<Event>) {
@@ -493,21 +386,14 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
     /// Records one event and lets everyone who cares know.
     fn emit(&mut self, event: Event) {
         self.seq += 1;
-        let record = Record {
-            seq: self.seq,
-            at: self.clock.now(),
-            event,
-        };
+        let record = Record { seq: self.seq, at: self.clock.now(), event };
         if let Err(e) = self.store.append(&record) {
             // Keep monitoring: the event is still in memory, in the log line below and in
             // the alert; losing the disk must not also lose the page.
             tracing::error!(error = %e, seq = record.seq, "could not persist an incident record");
         }
         self.ledger.apply(&record);
-        let incident = record
-            .event
-            .incident()
-            .and_then(|id| self.ledger.incident(id));
+        let incident = record.event.incident().and_then(|id| self.ledger.incident(id));
         let severity = incident.map_or(Severity::Sev4, |i| i.severity);
         log_event(&record, severity);
         self.count(&record.event, severity);
@@ -523,55 +409,33 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
         };
         self.notifier.send(&notice);
 
-        if let Event::FailoverStarted {
-            incident, service, ..
-        } = &record.event
-        {
-            let steps = self
-                .services
-                .get(service)
-                .map(|s| s.failover_steps.clone())
-                .unwrap_or_default();
-            tokio::spawn(run_failover(
-                self.net.clone(),
-                *incident,
-                service.clone(),
-                steps,
-                self.handle(),
-            ));
+        if let Event::FailoverStarted { incident, service, .. } = &record.event {
+            let steps = self.services.get(service).map(|s| s.failover_steps.clone()).unwrap_or_default();
+            tokio::spawn(run_failover(self.net.clone(), *incident, service.clone(), steps, self.handle()));
         }
     }
 
     fn count(&self, event: &Event, severity: Severity) {
         match event {
             Event::IncidentOpened { service, .. } | Event::SeverityRaised { service, .. } => {
-                let labels = AlertLabels {
-                    service: service.clone(),
-                    severity: severity.to_string(),
-                };
+                let labels = AlertLabels { service: service.clone(), severity: severity.to_string() };
                 self.metrics.alerts.get_or_create(&labels).inc();
             }
             Event::FailoverFinished { service, ok, .. } => {
                 let result = if *ok { "succeeded" } else { "failed" };
-                let labels = FailoverLabels {
-                    service: service.clone(),
-                    result: result.to_owned(),
-                };
+                let labels = FailoverLabels { service: service.clone(), result: result.to_owned() };
                 self.metrics.failovers.get_or_create(&labels).inc();
             }
             _ => {}
         }
-        self.metrics
-            .open_incidents
-            .set(i64::try_from(self.ledger.open_count()).unwrap_or(i64::MAX));
+        self.metrics.open_incidents.set(i64::try_from(self.ledger.open_count()).unwrap_or(i64::MAX));
     }
 
     fn runbook(&self, service: &ServiceConfig) -> Option<String> {
-        service.runbook.clone().or_else(|| {
-            self.runbook_base
-                .as_ref()
-                .map(|base| format!("{base}/{}", service.name))
-        })
+        service
+            .runbook
+            .clone()
+            .or_else(|| self.runbook_base.as_ref().map(|base| format!("{base}/{}", service.name)))
     }
 
     fn status(&self) -> StatusView {
@@ -606,11 +470,7 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
         } else {
             "ok"
         };
-        StatusView {
-            status,
-            open_incidents: self.ledger.open_count(),
-            services,
-        }
+        StatusView { status, open_incidents: self.ledger.open_count(), services }
     }
 }
 

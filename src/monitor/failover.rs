@@ -13,21 +13,11 @@ use crate::time::duration_millis;
 /// Runs one step until it gets a 2xx or runs out of retries.
 pub async fn run_step<N: Net>(net: &N, step: &FailoverStep) -> StepOutcome {
     let started = tokio::time::Instant::now();
-    let body = step
-        .body
-        .as_ref()
-        .map(|b| ("application/json", Bytes::from(b.clone())));
+    let body = step.body.as_ref().map(|b| ("application/json", Bytes::from(b.clone())));
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let result = http::send(
-            net,
-            step.method.clone(),
-            &step.endpoint,
-            body.clone(),
-            step.timeout,
-        )
-        .await;
+        let result = http::send(net, step.method.clone(), &step.endpoint, body.clone(), step.timeout).await;
         let (ok, status, error) = match result {
             Ok(r) => ((200..300).contains(&r.status), Some(r.status), None),
             Err(e) => (false, None, Some(e.to_string())),

@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::monitor::event::{
-    Event, IncidentId, Record, Resolution, Severity, StepOutcome, Trigger,
-};
+use crate::monitor::event::{Event, IncidentId, Record, Resolution, Severity, StepOutcome, Trigger};
 use crate::time::Timestamp;
 
 /// A page sent to an escalation level.
@@ -80,12 +78,7 @@ impl Ledger {
     pub fn apply(&mut self, record: &Record) {
         let at = record.at;
         match &record.event {
-            Event::IncidentOpened {
-                incident,
-                service,
-                severity,
-                ..
-            } => {
+            Event::IncidentOpened { incident, service, severity, .. } => {
                 self.incidents.insert(
                     *incident,
                     IncidentView {
@@ -106,17 +99,8 @@ impl Ledger {
             Event::SeverityRaised { incident, to, .. } => {
                 self.with_incident(*incident, |i| i.severity = i.severity.max(*to))
             }
-            Event::Paged {
-                incident,
-                level,
-                notify,
-                ..
-            } => self.with_incident(*incident, |i| {
-                i.pages.push(PageView {
-                    level: *level,
-                    notify: notify.clone(),
-                    at,
-                });
+            Event::Paged { incident, level, notify, .. } => self.with_incident(*incident, |i| {
+                i.pages.push(PageView { level: *level, notify: notify.clone(), at });
             }),
             Event::EscalationExhausted { incident, .. } => {
                 self.with_incident(*incident, |i| i.escalation_exhausted = true)
@@ -126,20 +110,12 @@ impl Ledger {
                 i.acknowledged_by = Some(by.clone());
                 i.acknowledged_at = Some(at);
             }),
-            Event::Resolved {
-                incident,
-                resolution,
-                ..
-            } => self.with_incident(*incident, |i| {
+            Event::Resolved { incident, resolution, .. } => self.with_incident(*incident, |i| {
                 i.status = "resolved";
                 i.resolved_at = Some(at);
                 i.resolution = Some(*resolution);
             }),
-            Event::FailoverStarted {
-                incident,
-                service,
-                trigger,
-            } => self.failovers.push(FailoverView {
+            Event::FailoverStarted { incident, service, trigger } => self.failovers.push(FailoverView {
                 incident: *incident,
                 service: service.clone(),
                 trigger: *trigger,
@@ -149,19 +125,12 @@ impl Ledger {
                 failed_step: None,
                 steps: Vec::new(),
             }),
-            Event::FailoverStepFinished {
-                incident, outcome, ..
-            } => {
+            Event::FailoverStepFinished { incident, outcome, .. } => {
                 if let Some(f) = self.running_failover(*incident) {
                     f.steps.push(outcome.clone());
                 }
             }
-            Event::FailoverFinished {
-                incident,
-                ok,
-                failed_step,
-                ..
-            } => {
+            Event::FailoverFinished { incident, ok, failed_step, .. } => {
                 if let Some(f) = self.running_failover(*incident) {
                     f.status = if *ok { "succeeded" } else { "failed" };
                     f.finished_at = Some(at);
@@ -184,10 +153,7 @@ impl Ledger {
 
     /// How many incidents are not resolved.
     pub fn open_count(&self) -> usize {
-        self.incidents
-            .values()
-            .filter(|i| i.resolved_at.is_none())
-            .count()
+        self.incidents.values().filter(|i| i.resolved_at.is_none()).count()
     }
 
     /// Every failover run, newest first.
@@ -202,9 +168,6 @@ impl Ledger {
     }
 
     fn running_failover(&mut self, incident: IncidentId) -> Option<&mut FailoverView> {
-        self.failovers
-            .iter_mut()
-            .rev()
-            .find(|f| f.incident == incident && f.finished_at.is_none())
+        self.failovers.iter_mut().rev().find(|f| f.incident == incident && f.finished_at.is_none())
     }
 }

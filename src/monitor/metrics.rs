@@ -102,21 +102,9 @@ impl Metrics {
             "Current run of failed probes",
             consecutive_failures.clone(),
         );
-        registry.register(
-            "open_incidents",
-            "Incidents not yet resolved",
-            open_incidents.clone(),
-        );
-        registry.register(
-            "alerts",
-            "Alerts raised (incident opened or severity raised)",
-            alerts.clone(),
-        );
-        registry.register(
-            "failovers",
-            "Failovers finished, by result",
-            failovers.clone(),
-        );
+        registry.register("open_incidents", "Incidents not yet resolved", open_incidents.clone());
+        registry.register("alerts", "Alerts raised (incident opened or severity raised)", alerts.clone());
+        registry.register("failovers", "Failovers finished, by result", failovers.clone());
         registry.register(
             "notifications",
             "Notification deliveries by channel and result",
@@ -136,24 +124,16 @@ impl Metrics {
 
     /// Counts one probe.
     pub fn probe(&self, service: &str, outcome: &str, latency: Duration) {
-        let labels = ProbeLabels {
-            service: service.to_owned(),
-            outcome: outcome.to_owned(),
-        };
+        let labels = ProbeLabels { service: service.to_owned(), outcome: outcome.to_owned() };
         self.probes.get_or_create(&labels).inc();
         self.probe_latency
-            .get_or_create(&ServiceLabel {
-                service: service.to_owned(),
-            })
+            .get_or_create(&ServiceLabel { service: service.to_owned() })
             .observe(latency.as_secs_f64());
     }
 
     /// Counts one notification delivery.
     pub fn delivery(&self, channel: &str, result: &str) {
-        let labels = DeliveryLabels {
-            channel: channel.to_owned(),
-            result: result.to_owned(),
-        };
+        let labels = DeliveryLabels { channel: channel.to_owned(), result: result.to_owned() };
         self.notifications.get_or_create(&labels).inc();
     }
 

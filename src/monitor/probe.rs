@@ -72,14 +72,9 @@ pub async fn probe<N: Net>(net: &N, endpoint: &Endpoint, deadline: Duration) -> 
         Ok(r) => ProbeOutcome::HttpStatus { status: r.status },
         Err(HttpError::Timeout(_)) => ProbeOutcome::Timeout,
         Err(HttpError::Refused) => ProbeOutcome::Refused,
-        Err(e) => ProbeOutcome::Error {
-            message: e.to_string(),
-        },
+        Err(e) => ProbeOutcome::Error { message: e.to_string() },
     };
-    ProbeResult {
-        outcome,
-        latency: started.elapsed(),
-    }
+    ProbeResult { outcome, latency: started.elapsed() }
 }
 
 /// Probes `service` every `interval` until the task is dropped.

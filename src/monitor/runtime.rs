@@ -63,22 +63,10 @@ pub async fn start<N: Net, C: Clock, S: IncidentStore>(
     let metrics = Metrics::new();
     let mut notifier_workers = JoinSet::new();
     let notifier = Notifier::start(&net, &config.alerts, &metrics, &mut notifier_workers);
-    let engine = Engine::restore(
-        &config,
-        store,
-        clock.clone(),
-        net.clone(),
-        notifier,
-        metrics.clone(),
-    )
-    .map_err(StartError::Store)?;
-    let listener = net
-        .bind(config.api.listen)
-        .await
-        .map_err(|e| StartError::Bind(config.api.listen, e))?;
-    let api_addr = listener
-        .local_addr()
-        .map_err(|e| StartError::Bind(config.api.listen, e))?;
+    let engine = Engine::restore(&config, store, clock.clone(), net.clone(), notifier, metrics.clone())
+        .map_err(StartError::Store)?;
+    let listener = net.bind(config.api.listen).await.map_err(|e| StartError::Bind(config.api.listen, e))?;
+    let api_addr = listener.local_addr().map_err(|e| StartError::Bind(config.api.listen, e))?;
 
     let handle = engine.handle();
     let engine_task = tokio::spawn(engine.run());
@@ -92,19 +80,13 @@ pub async fn start<N: Net, C: Clock, S: IncidentStore>(
             handle.clone(),
         ));
     }
-    let state = ApiState {
-        engine: handle,
-        metrics,
-        token: config.api.token.clone(),
-    };
+    let state = ApiState { engine: handle, metrics, token: config.api.token.clone() };
     let (stop, stopped) = oneshot::channel::<()>();
     let (api_stop, api_stopped) = oneshot::channel::<()>();
     let api = tokio::spawn(async move {
-        let serve = axum::serve(ServeListener(listener), router(state)).with_graceful_shutdown(
-            async move {
-                let _ = api_stopped.await;
-            },
-        );
+        let serve = axum::serve(ServeListener(listener), router(state)).with_graceful_shutdown(async move {
+            let _ = api_stopped.await;
+        });
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "status API stopped");
         }
@@ -125,9 +107,5 @@ pub async fn start<N: Net, C: Clock, S: IncidentStore>(
         }
         tracing::info!("monitor stopped");
     });
-    Ok(RunningMonitor {
-        api_addr,
-        stop,
-        task,
-    })
+    Ok(RunningMonitor { api_addr, stop, task })
 }

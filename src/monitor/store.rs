@@ -35,11 +35,7 @@ impl JsonlStore {
     /// A torn last line, left by a crash mid-write, is cut off with a warning so that the next
     /// append starts on a line of its own.
     pub fn open(path: &Path) -> io::Result<Self> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
+        let mut file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
         let mut text = Vec::new();
         file.read_to_end(&mut text)?;
         if text.last().is_some_and(|&b| b != b'\n') {
@@ -52,10 +48,7 @@ impl JsonlStore {
             file.set_len(keep as u64)?;
             file.sync_all()?;
         }
-        Ok(Self {
-            path: path.to_owned(),
-            file,
-        })
+        Ok(Self { path: path.to_owned(), file })
     }
 }
 
@@ -98,10 +91,7 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// A copy of everything stored.
     pub fn records(&self) -> Vec<Record> {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.records.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
@@ -111,10 +101,7 @@ impl IncidentStore for MemoryStore {
     }
 
     fn append(&mut self, record: &Record) -> io::Result<()> {
-        self.records
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(record.clone());
+        self.records.lock().unwrap_or_else(PoisonError::into_inner).push(record.clone());
         Ok(())
     }
 }
@@ -146,12 +133,7 @@ mod tests {
         store.append(&record(2)).unwrap();
         drop(store);
         // A crash mid-write leaves half a line.
-        OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(b"{\"seq\":3,\"at\":")
-            .unwrap();
+        OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"seq\":3,\"at\":").unwrap();
 
         let mut store = JsonlStore::open(&path).unwrap();
         assert_eq!(store.load().unwrap(), vec![record(1), record(2)]);

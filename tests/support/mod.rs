@@ -80,22 +80,11 @@ impl Recorder {
     }
 
     pub fn set(&self, path: &str, behavior: Behavior) {
-        self.state
-            .lock()
-            .unwrap()
-            .behaviors
-            .insert(path.to_owned(), behavior);
+        self.state.lock().unwrap().behaviors.insert(path.to_owned(), behavior);
     }
 
     pub fn seen(&self, path: &str) -> Vec<Seen> {
-        self.state
-            .lock()
-            .unwrap()
-            .seen
-            .iter()
-            .filter(|s| s.path == path)
-            .cloned()
-            .collect()
+        self.state.lock().unwrap().seen.iter().filter(|s| s.path == path).cloned().collect()
     }
 
     pub fn all(&self) -> Vec<Seen> {
@@ -107,12 +96,7 @@ impl Recorder {
     }
 }
 
-async fn answer(
-    state: Arc<Mutex<RecorderState>>,
-    method: Method,
-    uri: Uri,
-    body: Bytes,
-) -> StatusCode {
+async fn answer(state: Arc<Mutex<RecorderState>>, method: Method, uri: Uri, body: Bytes) -> StatusCode {
     let path = uri.path().to_owned();
     let behavior = {
         let mut s = state.lock().unwrap();
@@ -122,16 +106,11 @@ async fn answer(
             body: String::from_utf8_lossy(&body).into_owned(),
             at: Instant::now(),
         });
-        let behavior = s
-            .behaviors
-            .get(&path)
-            .cloned()
-            .unwrap_or(Behavior::Status(200));
+        let behavior = s.behaviors.get(&path).cloned().unwrap_or(Behavior::Status(200));
         if let Behavior::Script(script, fallback) = &behavior {
             let next = script.first().copied().unwrap_or(*fallback);
             let rest = script.iter().skip(1).copied().collect();
-            s.behaviors
-                .insert(path.clone(), Behavior::Script(rest, *fallback));
+            s.behaviors.insert(path.clone(), Behavior::Script(rest, *fallback));
             return StatusCode::from_u16(next).unwrap();
         }
         behavior
@@ -166,36 +145,22 @@ pub async fn request(
     body: Option<&str>,
 ) -> Reply {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(conn);
-    let mut builder = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string());
+    let mut builder = hyper::Request::builder().method(method).uri(path).header("host", addr.to_string());
     if let Some(token) = token {
         builder = builder.header("authorization", format!("Bearer {token}"));
     }
     if body.is_some() {
         builder = builder.header("content-type", "application/json");
     }
-    let req = builder
-        .body(Full::new(Bytes::from(body.unwrap_or("").to_owned())))
-        .unwrap();
+    let req = builder.body(Full::new(Bytes::from(body.unwrap_or("").to_owned()))).unwrap();
     let resp = sender.send_request(req).await.unwrap();
     let status = resp.status().as_u16();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let content_type =
+        resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        content_type,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    Reply { status, content_type, body: String::from_utf8_lossy(&body).into_owned() }
 }
 
 pub async fn get(addr: SocketAddr, path: &str) -> Reply {
@@ -217,10 +182,7 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {within:?} waiting for: {what}"
-        );
+        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -233,9 +195,7 @@ pub fn config(text: &str) -> MonitorConfig {
 
 /// Starts the real monitor on real sockets with the API on an OS-chosen port.
 pub async fn start_monitor<S: IncidentStore>(config: MonitorConfig, store: S) -> RunningMonitor {
-    monitor::start(config, TokioNet, SystemClock, store)
-        .await
-        .expect("monitor starts")
+    monitor::start(config, TokioNet, SystemClock, store).await.expect("monitor starts")
 }
 
 /// PagerDuty events received, as (event_action, dedup_key, custom_details).
@@ -255,9 +215,5 @@ pub fn pagerduty_events(receiver: &Recorder) -> Vec<(String, String, Value)> {
 
 /// Slack texts received.
 pub fn slack_texts(receiver: &Recorder) -> Vec<String> {
-    receiver
-        .bodies("/slack")
-        .into_iter()
-        .map(|b| b["text"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    receiver.bodies("/slack").into_iter().map(|b| b["text"].as_str().unwrap_or_default().to_owned()).collect()
 }

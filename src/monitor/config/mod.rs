@@ -118,12 +118,9 @@ impl MonitorConfig {
 
     /// Parses and validates config text; every mistake is reported with its line and column.
     pub fn parse(file: &SourceFile) -> Result<Self, LoadError> {
-        let raw: RawConfig = toml::from_str(file.text())
-            .map_err(|e| LoadError::Invalid(vec![file.toml_error(&e)]))?;
-        let mut check = Checker {
-            file,
-            errors: Vec::new(),
-        };
+        let raw: RawConfig =
+            toml::from_str(file.text()).map_err(|e| LoadError::Invalid(vec![file.toml_error(&e)]))?;
+        let mut check = Checker { file, errors: Vec::new() };
         let config = check.config(raw);
         match config {
             Some(config) if check.errors.is_empty() => Ok(config),
@@ -148,9 +145,7 @@ impl Checker<'_> {
     }
 
     fn endpoint(&mut self, url: &Spanned<String>) -> Option<Endpoint> {
-        Endpoint::parse(url.get_ref())
-            .map_err(|m| self.fail(url.span(), m))
-            .ok()
+        Endpoint::parse(url.get_ref()).map_err(|m| self.fail(url.span(), m)).ok()
     }
 
     fn positive(&mut self, d: &SpannedDuration, what: &str) -> Duration {
@@ -170,30 +165,21 @@ impl Checker<'_> {
                 .map_err(|_| {
                     self.fail(
                         l.span(),
-                        format!(
-                            "{:?} is not an address like \"127.0.0.1:9090\"",
-                            l.get_ref()
-                        ),
+                        format!("{:?} is not an address like \"127.0.0.1:9090\"", l.get_ref()),
                     )
                 })
                 .ok()?,
         };
         let token = raw.api.token.map(|t| {
             if t.get_ref().trim().is_empty() {
-                self.fail(
-                    t.span(),
-                    "token must not be empty; leave it out to disable auth".into(),
-                );
+                self.fail(t.span(), "token must not be empty; leave it out to disable auth".into());
             }
             t.into_inner()
         });
         let pagerduty_url_span = raw.alerts.pagerduty_url.as_ref().map(Spanned::span);
         let alerts = self.alerts(raw.alerts);
         if raw.services.get_ref().is_empty() {
-            self.fail(
-                raw.services.span(),
-                "at least one [[services]] entry is required".into(),
-            );
+            self.fail(raw.services.span(), "at least one [[services]] entry is required".into());
         }
         let mut services: Vec<ServiceConfig> = Vec::new();
         for s in raw.services.into_inner() {
@@ -204,32 +190,22 @@ impl Checker<'_> {
             if services.iter().any(|o| o.name == service.name) {
                 self.fail(
                     name_span,
-                    format!(
-                        "service {:?} is declared twice; names must be unique",
-                        service.name
-                    ),
+                    format!("service {:?} is declared twice; names must be unique", service.name),
                 );
             }
             services.push(service);
         }
-        let escalation: Vec<EscalationLevel> = raw
-            .escalation
-            .into_iter()
-            .map(|l| self.level(l.into_inner()))
-            .collect();
+        let escalation: Vec<EscalationLevel> =
+            raw.escalation.into_iter().map(|l| self.level(l.into_inner())).collect();
         if let (Some(url), true) = (&pagerduty_url_span, escalation.is_empty()) {
             self.fail(
                 url.clone(),
-                "pagerduty_url is set but there is no [[escalation]] level: nobody would be paged"
-                    .into(),
+                "pagerduty_url is set but there is no [[escalation]] level: nobody would be paged".into(),
             );
         }
         Some(MonitorConfig {
             api: ApiConfig { listen, token },
-            store_path: raw
-                .store
-                .path
-                .unwrap_or_else(|| PathBuf::from("gameday-incidents.jsonl")),
+            store_path: raw.store.path.unwrap_or_else(|| PathBuf::from("gameday-incidents.jsonl")),
             alerts: alerts?,
             services,
             escalation,
@@ -246,17 +222,11 @@ impl Checker<'_> {
                 self.endpoint(url).map(|e| (e, key.get_ref().clone()))
             }
             (Some(url), None) => {
-                self.fail(
-                    url.span(),
-                    "pagerduty_url needs pagerduty_routing_key beside it".into(),
-                );
+                self.fail(url.span(), "pagerduty_url needs pagerduty_routing_key beside it".into());
                 None
             }
             (None, Some(key)) => {
-                self.fail(
-                    key.span(),
-                    "pagerduty_routing_key needs pagerduty_url beside it".into(),
-                );
+                self.fail(key.span(), "pagerduty_routing_key needs pagerduty_url beside it".into());
                 None
             }
             (None, None) => None,
@@ -278,15 +248,9 @@ impl Checker<'_> {
             None => 1024,
         };
         let delivery = DeliveryPolicy {
-            timeout: raw
-                .timeout
-                .as_ref()
-                .map_or(Duration::from_secs(5), |d| self.positive(d, "timeout")),
+            timeout: raw.timeout.as_ref().map_or(Duration::from_secs(5), |d| self.positive(d, "timeout")),
             max_attempts,
-            backoff: raw
-                .backoff
-                .as_ref()
-                .map_or(Duration::from_millis(500), |d| self.positive(d, "backoff")),
+            backoff: raw.backoff.as_ref().map_or(Duration::from_millis(500), |d| self.positive(d, "backoff")),
             max_backoff: raw
                 .max_backoff
                 .as_ref()
@@ -296,9 +260,7 @@ impl Checker<'_> {
         Some(AlertsConfig {
             slack,
             pagerduty,
-            runbook_base_url: raw
-                .runbook_base_url
-                .map(|u| u.trim_end_matches('/').to_owned()),
+            runbook_base_url: raw.runbook_base_url.map(|u| u.trim_end_matches('/').to_owned()),
             source: raw.source.unwrap_or_else(|| "gameday-monitor".to_owned()),
             delivery,
         })
@@ -307,10 +269,7 @@ impl Checker<'_> {
     fn service(&mut self, raw: RawService) -> Option<ServiceConfig> {
         let name = raw.name.get_ref().trim().to_owned();
         if name.is_empty() || name.contains('/') {
-            self.fail(
-                raw.name.span(),
-                "service name must be non-empty and contain no '/'".into(),
-            );
+            self.fail(raw.name.span(), "service name must be non-empty and contain no '/'".into());
         }
         let url = self.endpoint(&raw.url);
         let interval = self.positive(&raw.interval, "interval");
@@ -327,18 +286,13 @@ impl Checker<'_> {
         }
         let alert_after = *raw.alert_after.get_ref();
         if alert_after == 0 {
-            self.fail(
-                raw.alert_after.span(),
-                "alert_after must be at least 1".into(),
-            );
+            self.fail(raw.alert_after.span(), "alert_after must be at least 1".into());
         }
         let failover_after = *raw.failover_after.get_ref();
         if failover_after < alert_after {
             self.fail(
                 raw.failover_after.span(),
-                format!(
-                    "failover_after ({failover_after}) must be at least alert_after ({alert_after})"
-                ),
+                format!("failover_after ({failover_after}) must be at least alert_after ({alert_after})"),
             );
         }
         let recover_after = match raw.recover_after {
@@ -349,11 +303,8 @@ impl Checker<'_> {
             Some(r) => r.into_inner(),
             None => 1,
         };
-        let steps: Vec<FailoverStep> = raw
-            .failover_steps
-            .into_iter()
-            .filter_map(|s| self.step(s.into_inner()))
-            .collect();
+        let steps: Vec<FailoverStep> =
+            raw.failover_steps.into_iter().filter_map(|s| self.step(s.into_inner())).collect();
         let failover = match (&raw.failover, steps.is_empty()) {
             (_, true) => {
                 if let Some(mode) = &raw.failover {
@@ -364,9 +315,7 @@ impl Checker<'_> {
                 }
                 FailoverMode::Disabled
             }
-            (Some(m), false) if *m.get_ref() == RawFailoverMode::Automatic => {
-                FailoverMode::Automatic
-            }
+            (Some(m), false) if *m.get_ref() == RawFailoverMode::Automatic => FailoverMode::Automatic,
             // A human decides unless the file says otherwise.
             (_, false) => FailoverMode::Manual,
         };
@@ -376,12 +325,7 @@ impl Checker<'_> {
             url: url?,
             interval,
             timeout,
-            policy: ServicePolicy {
-                alert_after,
-                failover_after,
-                recover_after,
-                failover,
-            },
+            policy: ServicePolicy { alert_after, failover_after, recover_after, failover },
             runbook: raw.runbook,
             failover_steps: steps,
         })
@@ -410,25 +354,16 @@ impl Checker<'_> {
             name: raw.name.into_inner(),
             method,
             endpoint,
-            timeout: raw
-                .timeout
-                .as_ref()
-                .map_or(Duration::from_secs(5), |d| self.positive(d, "timeout")),
+            timeout: raw.timeout.as_ref().map_or(Duration::from_secs(5), |d| self.positive(d, "timeout")),
             retries: raw.retries.unwrap_or(0),
-            retry_backoff: raw
-                .retry_backoff
-                .as_ref()
-                .map_or(Duration::from_secs(1), dur),
+            retry_backoff: raw.retry_backoff.as_ref().map_or(Duration::from_secs(1), dur),
             body: raw.body,
         })
     }
 
     fn level(&mut self, raw: RawLevel) -> EscalationLevel {
         if raw.notify.get_ref().trim().is_empty() {
-            self.fail(
-                raw.notify.span(),
-                "notify must name a responder or rota".into(),
-            );
+            self.fail(raw.notify.span(), "notify must name a responder or rota".into());
         }
         EscalationLevel {
             ack_timeout: self.positive(&raw.ack_timeout, "ack_timeout"),

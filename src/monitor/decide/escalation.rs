@@ -37,19 +37,13 @@ pub enum EscalationStep {
 impl Escalation {
     /// Starts paging at the first level. `None` when the chain is empty.
     pub fn start(levels: &[EscalationLevel], now: Timestamp) -> Option<Self> {
-        (!levels.is_empty()).then_some(Self {
-            level: 0,
-            paged_at: now,
-            state: EscalationState::Waiting,
-        })
+        (!levels.is_empty()).then_some(Self { level: 0, paged_at: now, state: EscalationState::Waiting })
     }
 
     /// When the level paged last runs out of time, while waiting for an acknowledgement.
     pub fn deadline(&self, levels: &[EscalationLevel]) -> Option<Timestamp> {
         match self.state {
-            EscalationState::Waiting => levels
-                .get(self.level)
-                .map(|l| self.paged_at.after(l.ack_timeout)),
+            EscalationState::Waiting => levels.get(self.level).map(|l| self.paged_at.after(l.ack_timeout)),
             EscalationState::Acknowledged | EscalationState::Exhausted => None,
         }
     }
@@ -87,14 +81,8 @@ mod tests {
 
     fn chain() -> Vec<EscalationLevel> {
         vec![
-            EscalationLevel {
-                notify: "primary".into(),
-                ack_timeout: Duration::from_secs(300),
-            },
-            EscalationLevel {
-                notify: "secondary".into(),
-                ack_timeout: Duration::from_secs(600),
-            },
+            EscalationLevel { notify: "primary".into(), ack_timeout: Duration::from_secs(300) },
+            EscalationLevel { notify: "secondary".into(), ack_timeout: Duration::from_secs(600) },
         ]
     }
 

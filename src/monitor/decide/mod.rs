@@ -12,9 +12,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use crate::monitor::event::{
-    Event, Health, IncidentId, RaiseReason, Resolution, Severity, Trigger,
-};
+use crate::monitor::event::{Event, Health, IncidentId, RaiseReason, Resolution, Severity, Trigger};
 use crate::time::Timestamp;
 use escalation::{Escalation, EscalationState, EscalationStep};
 use policy::{EscalationLevel, FailoverMode, ServicePolicy};
@@ -112,19 +110,11 @@ impl Decider {
         let services = services
             .into_iter()
             .map(|(name, policy)| {
-                let state = ServiceState {
-                    policy,
-                    streak: Streak::default(),
-                    incident: None,
-                };
+                let state = ServiceState { policy, streak: Streak::default(), incident: None };
                 (name, state)
             })
             .collect();
-        Self {
-            services,
-            levels,
-            next_incident: 1,
-        }
+        Self { services, levels, next_incident: 1 }
     }
 
     /// The state of one service.
@@ -143,18 +133,11 @@ impl Decider {
     }
 
     /// Takes one probe outcome of `service` at `now` and returns what follows from it.
-    pub fn observe(
-        &mut self,
-        service: &str,
-        ok: bool,
-        now: Timestamp,
-    ) -> Result<Vec<Event>, Refusal> {
+    pub fn observe(&mut self, service: &str, ok: bool, now: Timestamp) -> Result<Vec<Event>, Refusal> {
         let next_id = IncidentId(self.next_incident);
         let levels = &self.levels;
-        let state = self
-            .services
-            .get_mut(service)
-            .ok_or_else(|| Refusal::UnknownService(service.to_owned()))?;
+        let state =
+            self.services.get_mut(service).ok_or_else(|| Refusal::UnknownService(service.to_owned()))?;
         let before = state.health();
         state.streak.record(ok);
         let mut events = Vec::new();
@@ -162,10 +145,7 @@ impl Decider {
         match &mut state.incident {
             None => {
                 if state.streak.failures == state.policy.alert_after {
-                    let severity = state
-                        .policy
-                        .severity_for(state.streak.failures)
-                        .unwrap_or(Severity::Sev3);
+                    let severity = state.policy.severity_for(state.streak.failures).unwrap_or(Severity::Sev3);
                     let escalation = Escalation::start(levels, now);
                     events.push(Event::IncidentOpened {
                         incident: next_id,
@@ -183,13 +163,7 @@ impl Decider {
                         acknowledged: false,
                         failover: FailoverState::NotDecided,
                     };
-                    decide_failover(
-                        &state.policy,
-                        state.streak,
-                        &mut incident,
-                        service,
-                        &mut events,
-                    );
+                    decide_failover(&state.policy, state.streak, &mut incident, service, &mut events);
                     state.incident = Some(incident);
                     self.next_incident += 1;
                 }
@@ -223,23 +197,14 @@ impl Decider {
 
         let after = state.health();
         if before != after {
-            events.insert(
-                0,
-                Event::HealthChanged {
-                    service: service.to_owned(),
-                    from: before,
-                    to: after,
-                },
-            );
+            events.insert(0, Event::HealthChanged { service: service.to_owned(), from: before, to: after });
         }
         Ok(events)
     }
 
     /// The next instant at which [`Decider::tick`] has something to do.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.open_incidents()
-            .filter_map(|(_, i)| i.escalation.as_ref()?.deadline(&self.levels))
-            .min()
+        self.open_incidents().filter_map(|(_, i)| i.escalation.as_ref()?.deadline(&self.levels)).min()
     }
 
     /// Pages the next level of every incident whose current level ran out of time by `now`.
@@ -257,10 +222,7 @@ impl Decider {
                     events.push(page(incident.id, name, level, &self.levels[level]));
                 }
                 Some(EscalationStep::Exhausted) => {
-                    events.push(Event::EscalationExhausted {
-                        incident: incident.id,
-                        service: name.clone(),
-                    });
+                    events.push(Event::EscalationExhausted { incident: incident.id, service: name.clone() });
                 }
                 None => {}
             }
@@ -278,21 +240,14 @@ impl Decider {
         if let Some(e) = &mut incident.escalation {
             e.acknowledge();
         }
-        Ok(vec![Event::Acknowledged {
-            incident: id,
-            service,
-            by: by.to_owned(),
-        }])
+        Ok(vec![Event::Acknowledged { incident: id, service, by: by.to_owned() }])
     }
 
     /// Resolves an incident on an operator's word. The failure streak restarts, so a service
     /// that is still failing needs `alert_after` fresh failures to open a new incident.
     pub fn resolve(&mut self, id: IncidentId) -> Result<Vec<Event>, Refusal> {
         let (service, _) = self.open_incident_mut(id)?;
-        let state = self
-            .services
-            .get_mut(&service)
-            .expect("open_incident_mut found it");
+        let state = self.services.get_mut(&service).expect("open_incident_mut found it");
         let before = state.health();
         state.incident = None;
         state.streak.reset();
@@ -303,11 +258,7 @@ impl Decider {
         }];
         let after = state.health();
         if before != after {
-            events.push(Event::HealthChanged {
-                service,
-                from: before,
-                to: after,
-            });
+            events.push(Event::HealthChanged { service, from: before, to: after });
         }
         Ok(events)
     }
@@ -315,22 +266,16 @@ impl Decider {
     /// An operator asks for failover of `service`. Allowed while an incident is open and no
     /// failover for it is running or has succeeded (a failed one may be retried).
     pub fn request_failover(&mut self, service: &str) -> Result<Vec<Event>, Refusal> {
-        let state = self
-            .services
-            .get_mut(service)
-            .ok_or_else(|| Refusal::UnknownService(service.to_owned()))?;
+        let state =
+            self.services.get_mut(service).ok_or_else(|| Refusal::UnknownService(service.to_owned()))?;
         if state.policy.failover == FailoverMode::Disabled {
             return Err(Refusal::FailoverNotConfigured(service.to_owned()));
         }
-        let incident = state
-            .incident
-            .as_mut()
-            .ok_or_else(|| Refusal::NothingToFailOver(service.to_owned()))?;
+        let incident =
+            state.incident.as_mut().ok_or_else(|| Refusal::NothingToFailOver(service.to_owned()))?;
         match incident.failover {
             FailoverState::Running => Err(Refusal::FailoverAlreadyDone(incident.id, "running")),
-            FailoverState::Finished { ok: true } => {
-                Err(Refusal::FailoverAlreadyDone(incident.id, "done"))
-            }
+            FailoverState::Finished { ok: true } => Err(Refusal::FailoverAlreadyDone(incident.id, "done")),
             FailoverState::NotDecided
             | FailoverState::AwaitingOperator
             | FailoverState::Finished { ok: false } => {
@@ -345,23 +290,15 @@ impl Decider {
     }
 
     /// The runner finished the failover of incident `id`. A failure raises the incident to SEV1.
-    pub fn failover_finished(
-        &mut self,
-        id: IncidentId,
-        ok: bool,
-        failed_step: Option<String>,
-    ) -> Vec<Event> {
+    pub fn failover_finished(&mut self, id: IncidentId, ok: bool, failed_step: Option<String>) -> Vec<Event> {
         let Ok((service, incident)) = self.open_incident_mut(id) else {
-            // Resolved while the steps ran: the outcome is still recorded, nothing escalates.
+            // Resolved while the steps ran: nothing escalates. The caller still records the
+            // outcome in the stream (the engine emits a bare FailoverFinished).
             return Vec::new();
         };
         incident.failover = FailoverState::Finished { ok };
-        let mut events = vec![Event::FailoverFinished {
-            incident: id,
-            service: service.clone(),
-            ok,
-            failed_step,
-        }];
+        let mut events =
+            vec![Event::FailoverFinished { incident: id, service: service.clone(), ok, failed_step }];
         if !ok && incident.severity < Severity::Sev1 {
             events.push(Event::SeverityRaised {
                 incident: id,
@@ -396,10 +333,7 @@ impl Decider {
         let Some(state) = self.services.get_mut(event.service()) else {
             return;
         };
-        if let Event::IncidentOpened {
-            incident, severity, ..
-        } = event
-        {
+        if let Event::IncidentOpened { incident, severity, .. } = event {
             state.incident = Some(OpenIncident {
                 id: *incident,
                 severity: *severity,
@@ -409,11 +343,7 @@ impl Decider {
             });
             return;
         }
-        let Some(incident) = state
-            .incident
-            .as_mut()
-            .filter(|i| Some(i.id) == event.incident())
-        else {
+        let Some(incident) = state.incident.as_mut().filter(|i| Some(i.id) == event.incident()) else {
             return;
         };
         match event {
@@ -425,11 +355,7 @@ impl Decider {
                     EscalationState::Waiting
                 };
                 let level = usize::try_from(level.saturating_sub(1)).unwrap_or(usize::MAX);
-                incident.escalation = Some(Escalation {
-                    level,
-                    paged_at: at,
-                    state,
-                });
+                incident.escalation = Some(Escalation { level, paged_at: at, state });
             }
             Event::EscalationExhausted { .. } => {
                 if let Some(e) = &mut incident.escalation {
@@ -442,13 +368,9 @@ impl Decider {
                     e.acknowledge();
                 }
             }
-            Event::FailoverAwaitingDecision { .. } => {
-                incident.failover = FailoverState::AwaitingOperator
-            }
+            Event::FailoverAwaitingDecision { .. } => incident.failover = FailoverState::AwaitingOperator,
             Event::FailoverStarted { .. } => incident.failover = FailoverState::Running,
-            Event::FailoverFinished { ok, .. } => {
-                incident.failover = FailoverState::Finished { ok: *ok }
-            }
+            Event::FailoverFinished { ok, .. } => incident.failover = FailoverState::Finished { ok: *ok },
             Event::Resolved { .. } => state.incident = None,
             Event::IncidentOpened { .. }
             | Event::HealthChanged { .. }
@@ -457,23 +379,13 @@ impl Decider {
     }
 
     fn open_incidents(&self) -> impl Iterator<Item = (&str, &OpenIncident)> {
-        self.services
-            .iter()
-            .filter_map(|(n, s)| s.incident.as_ref().map(|i| (n.as_str(), i)))
+        self.services.iter().filter_map(|(n, s)| s.incident.as_ref().map(|i| (n.as_str(), i)))
     }
 
-    fn open_incident_mut(
-        &mut self,
-        id: IncidentId,
-    ) -> Result<(String, &mut OpenIncident), Refusal> {
+    fn open_incident_mut(&mut self, id: IncidentId) -> Result<(String, &mut OpenIncident), Refusal> {
         self.services
             .iter_mut()
-            .find_map(|(n, s)| {
-                s.incident
-                    .as_mut()
-                    .filter(|i| i.id == id)
-                    .map(|i| (n.clone(), i))
-            })
+            .find_map(|(n, s)| s.incident.as_mut().filter(|i| i.id == id).map(|i| (n.clone(), i)))
             .ok_or(Refusal::NoOpenIncident(id))
     }
 }
@@ -502,18 +414,11 @@ fn decide_failover(
     match policy.failover {
         FailoverMode::Automatic => {
             incident.failover = FailoverState::Running;
-            events.push(Event::FailoverStarted {
-                incident: id,
-                service,
-                trigger: Trigger::Automatic,
-            });
+            events.push(Event::FailoverStarted { incident: id, service, trigger: Trigger::Automatic });
         }
         FailoverMode::Manual => {
             incident.failover = FailoverState::AwaitingOperator;
-            events.push(Event::FailoverAwaitingDecision {
-                incident: id,
-                service,
-            });
+            events.push(Event::FailoverAwaitingDecision { incident: id, service });
         }
         FailoverMode::Disabled => {}
     }

@@ -37,28 +37,10 @@ mod tests {
         for _ in 0..3 {
             s.record(false);
         }
-        assert_eq!(
-            s,
-            Streak {
-                failures: 3,
-                successes: 0
-            }
-        );
+        assert_eq!(s, Streak { failures: 3, successes: 0 });
         s.record(true);
-        assert_eq!(
-            s,
-            Streak {
-                failures: 0,
-                successes: 1
-            }
-        );
+        assert_eq!(s, Streak { failures: 0, successes: 1 });
         s.record(false);
-        assert_eq!(
-            s,
-            Streak {
-                failures: 1,
-                successes: 0
-            }
-        );
+        assert_eq!(s, Streak { failures: 1, successes: 0 });
     }
 }

@@ -51,14 +51,9 @@ pub async fn deliver<N: Net>(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let result = http::send(
-            net,
-            Method::POST,
-            endpoint,
-            Some(("application/json", body.clone())),
-            policy.timeout,
-        )
-        .await;
+        let result =
+            http::send(net, Method::POST, endpoint, Some(("application/json", body.clone())), policy.timeout)
+                .await;
         let reason = match &result {
             Ok(r) if (200..300).contains(&r.status) => return Delivered::Yes { attempts },
             Ok(r) => format!("HTTP {}", r.status),
@@ -67,10 +62,7 @@ pub async fn deliver<N: Net>(
         if !retryable(&result) || attempts >= policy.max_attempts {
             return Delivered::No { attempts, reason };
         }
-        let asked = result
-            .ok()
-            .and_then(|r| r.retry_after)
-            .unwrap_or(Duration::ZERO);
+        let asked = result.ok().and_then(|r| r.retry_after).unwrap_or(Duration::ZERO);
         tokio::time::sleep(wait.max(asked).min(policy.max_backoff)).await;
         wait = wait.saturating_mul(2).min(policy.max_backoff);
     }
@@ -93,11 +85,7 @@ pub async fn run_worker<N: Net>(
             }
             Delivered::No { attempts, reason } => {
                 metrics.delivery(channel, "failed");
-                log_undelivered(
-                    channel,
-                    &payload,
-                    &format!("{reason} after {attempts} attempt(s)"),
-                );
+                log_undelivered(channel, &payload, &format!("{reason} after {attempts} attempt(s)"));
             }
         }
     }

@@ -47,24 +47,13 @@ impl Notifier {
             tx
         };
         let slack = config.slack.as_ref().map(|e| spawn("slack", e));
-        let pagerduty = config
-            .pagerduty
-            .as_ref()
-            .map(|(e, key)| (spawn("pagerduty", e), key.clone()));
-        Self {
-            slack,
-            pagerduty,
-            metrics: metrics.clone(),
-        }
+        let pagerduty = config.pagerduty.as_ref().map(|(e, key)| (spawn("pagerduty", e), key.clone()));
+        Self { slack, pagerduty, metrics: metrics.clone() }
     }
 
     /// A notifier with no channels: everything goes to the log only.
     pub fn disabled(metrics: &Metrics) -> Self {
-        Self {
-            slack: None,
-            pagerduty: None,
-            metrics: metrics.clone(),
-        }
+        Self { slack: None, pagerduty: None, metrics: metrics.clone() }
     }
 
     /// The configured channels, by name.

@@ -27,39 +27,26 @@ fn pd_severity(severity: Severity) -> &'static str {
 /// acknowledges, a resolution resolves; everything else stays in Slack.
 pub fn payload(notice: &Notice, routing_key: &str) -> Option<Value> {
     let (action, dedup, details) = match &notice.subject {
-        Subject::Test => (
-            "trigger",
-            format!("gameday/test/{}", notice.at.as_millis()),
-            json!({"test": true}),
-        ),
+        Subject::Test => {
+            ("trigger", format!("gameday/test/{}", notice.at.as_millis()), json!({"test": true}))
+        }
         Subject::Event(event) => match event {
-            Event::Paged {
-                incident,
-                service,
-                level,
-                notify,
-            } => (
+            Event::Paged { incident, service, level, notify } => (
                 "trigger",
                 dedup_key(service, *incident),
                 json!({"event": "paged", "incident": incident.to_string(), "level": level, "notify": notify}),
             ),
-            Event::SeverityRaised {
-                incident,
-                service,
-                from,
-                to,
-                ..
-            } => (
+            Event::SeverityRaised { incident, service, from, to, .. } => (
                 "trigger",
                 dedup_key(service, *incident),
                 json!({"event": "severity_raised", "incident": incident.to_string(), "from": from, "to": to}),
             ),
-            Event::Acknowledged {
-                incident, service, ..
-            } => ("acknowledge", dedup_key(service, *incident), Value::Null),
-            Event::Resolved {
-                incident, service, ..
-            } => ("resolve", dedup_key(service, *incident), Value::Null),
+            Event::Acknowledged { incident, service, .. } => {
+                ("acknowledge", dedup_key(service, *incident), Value::Null)
+            }
+            Event::Resolved { incident, service, .. } => {
+                ("resolve", dedup_key(service, *incident), Value::Null)
+            }
             _ => return None,
         },
     };
@@ -110,20 +97,13 @@ mod tests {
     #[test]
     fn trigger_and_resolve_share_the_incident_dedup_key() {
         let id = IncidentId(4);
-        let page = notice(Event::Paged {
-            incident: id,
-            service: "api".into(),
-            level: 1,
-            notify: "primary".into(),
-        });
+        let page =
+            notice(Event::Paged { incident: id, service: "api".into(), level: 1, notify: "primary".into() });
         let trigger = payload(&page, "KEY").unwrap();
         assert_eq!(trigger["event_action"], "trigger");
         assert_eq!(trigger["payload"]["severity"], "critical");
         assert_eq!(trigger["payload"]["group"], "us-east-1");
-        assert_eq!(
-            trigger["links"][0]["href"],
-            "https://runbooks.example.com/api"
-        );
+        assert_eq!(trigger["links"][0]["href"], "https://runbooks.example.com/api");
         let resolved = notice(Event::Resolved {
             incident: id,
             service: "api".into(),

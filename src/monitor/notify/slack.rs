@@ -9,44 +9,23 @@ use crate::monitor::notify::notice::{Notice, Subject};
 pub fn headline(notice: &Notice) -> Option<String> {
     let sev = notice.severity;
     let Subject::Event(event) = &notice.subject else {
-        return Some(format!(
-            ":test_tube: [{sev}] Test alert from {}: notifications work",
-            notice.source
-        ));
+        return Some(format!(":test_tube: [{sev}] Test alert from {}: notifications work", notice.source));
     };
     let text = match event {
         Event::HealthChanged { .. } => return None,
-        Event::IncidentOpened {
-            incident,
-            service,
-            consecutive_failures,
-            ..
-        } => {
+        Event::IncidentOpened { incident, service, consecutive_failures, .. } => {
             format!(
                 ":rotating_light: [{sev}] {incident} {service} is unhealthy: {consecutive_failures} consecutive failed probes"
             )
         }
-        Event::SeverityRaised {
-            incident,
-            service,
-            from,
-            to,
-            reason,
-        } => {
+        Event::SeverityRaised { incident, service, from, to, reason } => {
             let why = match reason {
                 RaiseReason::ConsecutiveFailures => "failures continue",
                 RaiseReason::FailoverFailed => "failover failed",
             };
-            format!(
-                ":arrow_double_up: [{to}] {incident} {service} raised from {from} to {to}: {why}"
-            )
+            format!(":arrow_double_up: [{to}] {incident} {service} raised from {from} to {to}: {why}")
         }
-        Event::Paged {
-            incident,
-            level,
-            notify,
-            ..
-        } => {
+        Event::Paged { incident, level, notify, .. } => {
             format!(":pager: [{sev}] {incident} paging {notify} (escalation level {level})")
         }
         Event::EscalationExhausted { incident, service } => {
@@ -60,27 +39,15 @@ pub fn headline(notice: &Notice) -> Option<String> {
         Event::FailoverAwaitingDecision { incident, service } => format!(
             ":raised_hand: [{sev}] {incident} {service} reached its failover threshold; waiting for an operator (POST /api/failover/{service})"
         ),
-        Event::FailoverStarted {
-            incident,
-            service,
-            trigger,
-        } => {
+        Event::FailoverStarted { incident, service, trigger } => {
             let how = match trigger {
                 Trigger::Automatic => "automatic",
                 Trigger::Manual => "manual",
             };
-            format!(
-                ":arrows_counterclockwise: [{sev}] {incident} failover of {service} started ({how})"
-            )
+            format!(":arrows_counterclockwise: [{sev}] {incident} failover of {service} started ({how})")
         }
-        Event::FailoverStepFinished {
-            incident, outcome, ..
-        } => {
-            let mark = if outcome.ok {
-                ":heavy_check_mark:"
-            } else {
-                ":x:"
-            };
+        Event::FailoverStepFinished { incident, outcome, .. } => {
+            let mark = if outcome.ok { ":heavy_check_mark:" } else { ":x:" };
             let detail = match (&outcome.status, &outcome.error) {
                 (_, Some(e)) => format!(": {e}"),
                 (Some(s), None) => format!(": HTTP {s}"),
@@ -91,28 +58,14 @@ pub fn headline(notice: &Notice) -> Option<String> {
                 outcome.step, outcome.attempts
             )
         }
-        Event::FailoverFinished {
-            incident,
-            service,
-            ok: true,
-            ..
-        } => {
+        Event::FailoverFinished { incident, service, ok: true, .. } => {
             format!(":white_check_mark: [{sev}] {incident} failover of {service} completed")
         }
-        Event::FailoverFinished {
-            incident,
-            service,
-            failed_step,
-            ..
-        } => format!(
+        Event::FailoverFinished { incident, service, failed_step, .. } => format!(
             ":x: [{sev}] {incident} failover of {service} FAILED at step {}",
             failed_step.as_deref().unwrap_or("?")
         ),
-        Event::Resolved {
-            incident,
-            service,
-            resolution,
-        } => {
+        Event::Resolved { incident, service, resolution } => {
             let how = match resolution {
                 Resolution::Recovered => "probes succeed again",
                 Resolution::Operator => "resolved by an operator",
