@@ -7,6 +7,8 @@ pub mod cli;
 pub mod diagnostic;
 pub mod exit;
 pub mod http;
+pub mod measure;
 pub mod monitor;
 pub mod net;
+pub mod scenario;
 pub mod time;

@@ -1,0 +1,353 @@
+//! A validated scenario: what `scenario::parse` produces and the simulated world consumes.
+//! Every value here has passed validation (DESIGN.md sections 3 and 8).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::monitor::decide::policy::EscalationLevel;
+
+/// One scenario file, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// The file it came from (for reports and reproduction lines).
+    pub path: PathBuf,
+    /// Human name.
+    pub name: String,
+    /// Default seed; `--seed` overrides.
+    pub seed: u64,
+    /// Simulated time to run.
+    pub duration: Duration,
+    /// Simulation tick; network hops are quantized to it. Default 50 ms.
+    pub tick: Duration,
+    /// Targets to assert; each present one gets a verdict.
+    pub targets: Targets,
+    /// Declared regions, in file order.
+    pub regions: Vec<String>,
+    /// One-way latencies between pairs of regions.
+    pub latency: Vec<Latency>,
+    /// Services, in file order.
+    pub services: Vec<Service>,
+    /// The replicated database, if any.
+    pub database: Option<Database>,
+    /// DNS settings.
+    pub dns: Dns,
+    /// Synthetic customers.
+    pub traffic: Traffic,
+    /// The monitor's settings.
+    pub monitor: MonitorSettings,
+    /// Escalation chain, level 1 first.
+    pub escalation: Vec<EscalationLevel>,
+    /// Responders by name (the names `escalation.notify` uses).
+    pub responders: BTreeMap<String, Responder>,
+    /// Faults, sorted by `at` (stable for equal times).
+    pub faults: Vec<Fault>,
+}
+
+/// Targets; `None` means not asserted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Targets {
+    /// Fault to restored.
+    pub rto: Option<Duration>,
+    /// Data loss window.
+    pub rpo: Option<Duration>,
+    /// Fault to first alert.
+    pub detect: Option<Duration>,
+    /// Fault to first page.
+    pub page: Option<Duration>,
+    /// First page to first acknowledgement.
+    pub acknowledge: Option<Duration>,
+    /// Fault to failover completed.
+    pub mitigate: Option<Duration>,
+    /// Failover completed to restored.
+    pub recover: Option<Duration>,
+    /// Minimum availability over the scenario, 0..1.
+    pub availability: Option<f64>,
+    /// Overrides `t_fault` (default: the first fault's `at`).
+    pub incident_start: Option<Duration>,
+}
+
+/// A one-way latency between two regions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Latency {
+    /// The two regions.
+    pub between: (String, String),
+    /// One-way delay.
+    pub one_way: Duration,
+}
+
+/// How ready the standby is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StandbyMode {
+    /// Serving at its capacity all along.
+    Hot,
+    /// Running, serves nothing until scaled up (takes `scale_up`).
+    Warm,
+    /// Not running at all until scaled up (takes `scale_up`).
+    Cold,
+}
+
+/// A service placed in a region, with an optional standby in another.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    /// Unique name; also its DNS name.
+    pub name: String,
+    /// Region of the primary deployment.
+    pub primary: String,
+    /// Region of the standby, if any (never the primary's).
+    pub standby: Option<String>,
+    /// Standby readiness.
+    pub standby_mode: StandbyMode,
+    /// Time for a warm or cold standby to serve after the scale-up call.
+    pub scale_up: Duration,
+    /// Fraction of the offered load the standby can take (0..=1; load above is 503).
+    pub capacity: f64,
+}
+
+/// Replication mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replication {
+    /// The replica receives each WAL record `lag` after commit.
+    Async,
+    /// Commit waits for the replica's acknowledgement.
+    Sync,
+}
+
+/// The database pair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Database {
+    /// Region of the primary node.
+    pub primary: String,
+    /// Region of the replica, if any.
+    pub replica: Option<String>,
+    /// Async or sync.
+    pub replication: Replication,
+    /// Async replication lag at the start.
+    pub lag: Duration,
+    /// Time a promotion takes.
+    pub promote_time: Duration,
+    /// Whether promotion fences the old primary with a higher epoch.
+    pub fencing: bool,
+}
+
+/// DNS settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dns {
+    /// TTL of every record.
+    pub ttl: Duration,
+    /// Route 53-style health-checked failover of service records, if configured.
+    pub health_check: Option<DnsHealthCheck>,
+}
+
+/// DNS health checks: the record switches to the standby after `failures` failed checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsHealthCheck {
+    /// Time between checks.
+    pub interval: Duration,
+    /// Consecutive failures before switching.
+    pub failures: u32,
+}
+
+/// Synthetic customers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Traffic {
+    /// Requests per second, per service.
+    pub rate: f64,
+    /// Fraction of requests that are writes.
+    pub write_ratio: f64,
+    /// "Restored" means at least this success ratio ...
+    pub success_threshold: f64,
+    /// ... sustained over this window.
+    pub window: Duration,
+    /// Region the clients sit in (`None`: outside every region).
+    pub region: Option<String>,
+    /// Client request deadline. Default 5 s.
+    pub timeout: Duration,
+}
+
+/// Automatic or manual failover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailoverMode {
+    /// The monitor runs the steps at `failover_after`.
+    Automatic,
+    /// A responder triggers it `decide_after` after acknowledging.
+    Manual,
+}
+
+/// The monitor's settings from `[monitor]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonitorSettings {
+    /// Region the monitor runs in (`None`: outside every region).
+    pub region: Option<String>,
+    /// Probe interval.
+    pub interval: Duration,
+    /// Probe timeout.
+    pub timeout: Duration,
+    /// Failures that alert.
+    pub alert_after: u32,
+    /// Failures that fail over.
+    pub failover_after: u32,
+    /// Successes that recover. Default 1.
+    pub recover_after: u32,
+    /// Automatic or manual.
+    pub failover: FailoverMode,
+}
+
+/// How long a responder takes to acknowledge a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AckDelay {
+    /// Always this long.
+    Fixed(Duration),
+    /// Drawn uniformly from this range (inclusive) with the scenario's seed.
+    Range(Duration, Duration),
+    /// Never acknowledges.
+    Never,
+}
+
+/// A simulated human on call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Responder {
+    /// Time from page to acknowledgement.
+    pub ack_after: AckDelay,
+    /// Manual failover: time from acknowledgement to triggering failover.
+    pub decide_after: Option<Duration>,
+}
+
+/// A network endpoint of a fault: a whole region or one host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// Every host of a region.
+    Region(String),
+    /// One host (`<region>-app`, `<region>-db`, `dns`, `monitor`, `pager`, `clients`).
+    Host(String),
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Partition the region from everything, then crash its hosts.
+    RegionOutage {
+        /// The region.
+        region: String,
+    },
+    /// Crash one host.
+    HostCrash {
+        /// The host.
+        host: String,
+    },
+    /// Connections between the two sides fail.
+    Partition {
+        /// Side A.
+        a: Place,
+        /// Side B.
+        b: Place,
+        /// Only A to B.
+        oneway: bool,
+    },
+    /// Extra one-way latency between the two sides.
+    Latency {
+        /// Side A.
+        a: Place,
+        /// Side B.
+        b: Place,
+        /// One-way delay.
+        one_way: Duration,
+    },
+    /// Messages between the two sides are held, never delivered.
+    Blackhole {
+        /// Side A.
+        a: Place,
+        /// Side B.
+        b: Place,
+    },
+    /// A service answers `status` for a fraction of requests.
+    HttpErrors {
+        /// The service.
+        service: String,
+        /// Only its deployment in this region (`None`: every deployment).
+        region: Option<String>,
+        /// Status to answer (default 503).
+        status: u16,
+        /// Fraction of requests affected, 0..=1.
+        ratio: f64,
+    },
+    /// A service answers after an extra delay.
+    SlowResponses {
+        /// The service.
+        service: String,
+        /// Only this region's deployment.
+        region: Option<String>,
+        /// Extra delay.
+        delay: Duration,
+    },
+    /// A service fails every request until restarted.
+    PoolExhaustion {
+        /// The service.
+        service: String,
+        /// Only this region's deployment.
+        region: Option<String>,
+    },
+    /// Set (or ramp to) a replication lag.
+    ReplicationLag {
+        /// The new lag.
+        lag: Duration,
+        /// Time to reach it linearly.
+        ramp: Option<Duration>,
+    },
+    /// Replication stops.
+    ReplicationStop,
+    /// Clients keep DNS answers this much past their TTL.
+    DnsTtlOverrun {
+        /// Extra time.
+        overrun: Duration,
+    },
+    /// A deployment's capacity drops.
+    CapacityLimit {
+        /// The service.
+        service: String,
+        /// The region.
+        region: String,
+        /// New capacity fraction.
+        capacity: f64,
+    },
+    /// A responder does not acknowledge anything.
+    ResponderAbsent {
+        /// The responder.
+        responder: String,
+    },
+    /// The monitor host crashes; it restarts when `for` ends.
+    MonitorCrash,
+}
+
+/// A scheduled fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    /// When it starts.
+    pub at: Duration,
+    /// How long it lasts (`None`: until the end).
+    pub duration: Option<Duration>,
+    /// What it does.
+    pub kind: FaultKind,
+}
+
+impl FaultKind {
+    /// The TOML `kind` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::RegionOutage { .. } => "region_outage",
+            FaultKind::HostCrash { .. } => "host_crash",
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::Blackhole { .. } => "blackhole",
+            FaultKind::HttpErrors { .. } => "http_errors",
+            FaultKind::SlowResponses { .. } => "slow_responses",
+            FaultKind::PoolExhaustion { .. } => "pool_exhaustion",
+            FaultKind::ReplicationLag { .. } => "replication_lag",
+            FaultKind::ReplicationStop => "replication_stop",
+            FaultKind::DnsTtlOverrun { .. } => "dns_ttl_overrun",
+            FaultKind::CapacityLimit { .. } => "capacity_limit",
+            FaultKind::ResponderAbsent { .. } => "responder_absent",
+            FaultKind::MonitorCrash => "monitor_crash",
+        }
+    }
+}
