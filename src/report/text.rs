@@ -1,0 +1,283 @@
+//! The human report: the seed first, the verdict table, the phases, the customers' numbers,
+//! the incident timeline, and the command that reproduces the run.
+
+use std::fmt::Write as _;
+
+use super::{Report, format_clock, format_duration};
+use crate::measure::{
+    Phase, PhaseStatus, Quantity, Restoration, TargetName, TargetVerdict, Verdict, WorldEventKind,
+    format_ratio,
+};
+
+/// Renders the report for people. Line 1 is `scenario <name> (<path>) seed <seed>`; the last
+/// line is `reproduce: gameday run <path> --seed <seed>`. Ends with a newline.
+pub fn render(report: &Report) -> String {
+    let m = &report.measurement;
+    let mut out = String::new();
+    let _ = writeln!(out, "scenario {} ({}) seed {}", report.scenario, report.path, report.seed);
+
+    let total = m.targets.len();
+    let missed = m.missed().count();
+    let not_applicable =
+        m.targets.values().filter(|v| matches!(v.verdict, Verdict::NotApplicable { .. })).count();
+    let result = if total == 0 {
+        "result: PASSED (no target declared: nothing asserted)".to_string()
+    } else if missed == 0 {
+        let na =
+            if not_applicable > 0 { format!(", {not_applicable} not applicable") } else { String::new() };
+        format!("result: PASSED, {} of {total} targets met{na}", total - not_applicable)
+    } else {
+        format!("result: FAILED, {missed} of {total} targets missed")
+    };
+    let _ = writeln!(out, "{result}");
+
+    if total > 0 {
+        let _ = writeln!(out, "\ntargets");
+        let mut rows = vec![row(["target", "measured", "target", "verdict", "by", "why"])];
+        for (name, v) in &m.targets {
+            rows.push(vec![
+                name.to_string(),
+                measured_cell(v),
+                quantity(v.target),
+                match v.verdict {
+                    Verdict::Met { .. } => "met",
+                    Verdict::Missed { .. } => "MISSED",
+                    Verdict::NotApplicable { .. } => "n/a",
+                }
+                .to_string(),
+                by_cell(&v.verdict),
+                v.verdict.why().unwrap_or("").to_string(),
+            ]);
+        }
+        table(&mut out, &rows);
+    }
+
+    let _ = writeln!(out, "\nincident");
+    let mut rows = Vec::new();
+    let clock_or = |d: Option<std::time::Duration>, none: &str| d.map_or(none.into(), format_clock);
+    rows.push(row(["fault (t_fault)", &clock_or(m.t_fault, "none")]));
+    rows.push(row(["first failed request", &clock_or(m.first_failure, "none")]));
+    let restored = match m.restoration {
+        Restoration::NoFault => "not applicable (no fault)".to_string(),
+        Restoration::NoOutage => "no outage seen by customers".to_string(),
+        Restoration::NeverRestored => "never".to_string(),
+        Restoration::Restored { at } => format!(
+            "{} (success >= {} over every {} window from then on)",
+            format_clock(at),
+            format_ratio(m.success_threshold),
+            format_duration(m.window)
+        ),
+    };
+    rows.push(row(["restored", &restored]));
+    let rto = match (m.rto, m.restoration) {
+        (Some(rto), _) => format_duration(rto),
+        (None, Restoration::NeverRestored) => "unbounded (never restored)".into(),
+        (None, _) => "not applicable".into(),
+    };
+    rows.push(row(["RTO", &rto]));
+    table(&mut out, &rows);
+
+    let _ = writeln!(out, "\nphases");
+    let p = &m.phases;
+    let phases: [(&str, &Phase, &str); 5] = [
+        ("detect", &p.detect, "fault -> first alert"),
+        ("page", &p.page, "fault -> first page"),
+        ("acknowledge", &p.acknowledge, "first page -> first ack"),
+        ("mitigate", &p.mitigate, "fault -> failover completed"),
+        ("recover", &p.recover, "failover completed -> restored"),
+    ];
+    let mut rows = Vec::new();
+    for (name, phase, what) in phases {
+        let length = match phase.status {
+            PhaseStatus::Measured => phase.duration.map_or("-".into(), format_duration),
+            PhaseStatus::Never => "never".into(),
+            PhaseStatus::NotApplicable => "n/a".into(),
+        };
+        let span = match (phase.from, phase.to) {
+            (Some(from), Some(to)) => format!("{} -> {}", format_clock(from), format_clock(to)),
+            (Some(from), None) => format!("{} -> never", format_clock(from)),
+            _ => String::new(),
+        };
+        let mut what = what.to_string();
+        if let Some(note) = &phase.note {
+            let _ = write!(what, " ({note})");
+        }
+        rows.push(vec![name.to_string(), length, span, what]);
+    }
+    table(&mut out, &rows);
+    if let (Some(segment), Some(rto)) = (m.dominant_phase, m.rto) {
+        if let Some(share) = m.rto_breakdown.iter().find(|s| s.segment == segment) {
+            let _ = writeln!(
+                out,
+                "  most of the RTO went to {}: {} of {} ({:.0}%)",
+                segment.describe(),
+                format_duration(share.duration),
+                format_duration(rto),
+                share.share * 100.0
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\ncustomers");
+    let mut rows = Vec::new();
+    let r = m.requests;
+    rows.push(row(["requests", &format!("{} ({} ok, {} failed)", r.total, r.ok, r.failed)]));
+    let availability = match (m.availability, m.error_rate) {
+        (Some(a), Some(e)) => format!("{} (error rate {})", format_ratio(a), format_ratio(e)),
+        _ => "n/a (no request)".into(),
+    };
+    rows.push(row(["availability", &availability]));
+    if let Some(b) = m.error_budget {
+        let burned = match b.burned {
+            Some(burned) if burned > 1.0 => format!("{:.0}% burned (over budget)", burned * 100.0),
+            Some(burned) => format!("{} burned", format_ratio(burned)),
+            None => "exhausted (the budget is zero)".into(),
+        };
+        rows.push(row([
+            "error budget",
+            &format!(
+                "{} failed requests allowed by {}, {} failed: {burned}",
+                trim_number(b.allowed_failures),
+                format_ratio(b.target),
+                r.failed
+            ),
+        ]));
+    }
+    let lost = match (m.lost_writes, m.split_brain_writes) {
+        (0, _) => "0".to_string(),
+        (n, 0) => format!("{n} (none acknowledged after the fault)"),
+        (n, split) => format!("{n} ({split} acknowledged after the fault: split-brain)"),
+    };
+    rows.push(row(["lost writes", &lost]));
+    let rpo = match (m.rpo, m.oldest_lost_write) {
+        (Some(rpo), Some(oldest)) => {
+            format!("{} (oldest lost write acknowledged at {})", format_duration(rpo), format_clock(oldest))
+        }
+        (Some(rpo), None) => format!("{} (no lost write)", format_duration(rpo)),
+        (None, _) => "unmeasurable (writes lost with no fault to measure from)".into(),
+    };
+    rows.push(row(["RPO", &rpo]));
+    table(&mut out, &rows);
+
+    if !m.notes.is_empty() {
+        let _ = writeln!(out, "\nnotes");
+        for note in &m.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
+
+    if report.timeline.is_empty() {
+        let _ = writeln!(out, "\ntimeline: no event recorded");
+    } else {
+        let _ = writeln!(out, "\ntimeline");
+        let rows: Vec<Vec<String>> = report
+            .timeline
+            .iter()
+            .map(|e| {
+                vec![format_clock(e.at), e.source.clone(), kind_name(e.kind).to_string(), e.details.clone()]
+            })
+            .collect();
+        table(&mut out, &rows);
+    }
+
+    let _ = writeln!(out, "\nreproduce: {}", report.reproduce_command());
+    out
+}
+
+/// One line for one target: `rto: measured 16m30s, target 15m, missed by 1m30s`.
+pub fn verdict_line(name: TargetName, v: &TargetVerdict) -> String {
+    let target = quantity(v.target);
+    match &v.verdict {
+        Verdict::Met { measured } => {
+            format!("{name}: measured {}, target {target}, met", quantity(*measured))
+        }
+        Verdict::Missed { measured: Some(measured), by, .. } => format!(
+            "{name}: measured {}, target {target}, missed by {}",
+            quantity(*measured),
+            by.map_or("?".into(), by_amount)
+        ),
+        Verdict::Missed { measured: None, why, .. } => format!(
+            "{name}: never happened ({}), target {target}, missed (unbounded)",
+            why.as_deref().unwrap_or("no measurement")
+        ),
+        Verdict::NotApplicable { why } => {
+            format!("{name}: not applicable ({why}), target {target}")
+        }
+    }
+}
+
+fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+/// Writes rows as left-aligned columns indented by two spaces; no trailing spaces.
+fn table(out: &mut String, rows: &[Vec<String>]) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in rows {
+        let mut line = String::from(" ");
+        for (c, cell) in r.iter().enumerate() {
+            line.push(' ');
+            line.push_str(cell);
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            line.extend(std::iter::repeat_n(' ', pad + 1));
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+fn quantity(q: Quantity) -> String {
+    match q {
+        Quantity::Duration(d) => format_duration(d),
+        Quantity::Ratio(r) => format_ratio(r),
+    }
+}
+
+fn by_amount(q: Quantity) -> String {
+    match q {
+        Quantity::Duration(d) => format_duration(d),
+        Quantity::Ratio(r) => format!("{} pp", trim_number(r * 100.0)),
+    }
+}
+
+fn measured_cell(v: &TargetVerdict) -> String {
+    match &v.verdict {
+        Verdict::Met { measured } | Verdict::Missed { measured: Some(measured), .. } => quantity(*measured),
+        Verdict::Missed { measured: None, .. } => "never".into(),
+        Verdict::NotApplicable { .. } => "-".into(),
+    }
+}
+
+fn by_cell(v: &Verdict) -> String {
+    match v {
+        Verdict::Missed { by: Some(by), .. } => format!("by {}", by_amount(*by)),
+        Verdict::Missed { by: None, .. } => "unbounded".into(),
+        _ => String::new(),
+    }
+}
+
+/// A number with at most three decimals and no trailing zeros.
+fn trim_number(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn kind_name(kind: WorldEventKind) -> &'static str {
+    match kind {
+        WorldEventKind::FaultInjected => "fault_injected",
+        WorldEventKind::FaultCleared => "fault_cleared",
+        WorldEventKind::AlertReceived => "alert_received",
+        WorldEventKind::NotificationReceived => "notification_received",
+        WorldEventKind::PageReceived => "page_received",
+        WorldEventKind::Acknowledged => "acknowledged",
+        WorldEventKind::FailoverRequested => "failover_requested",
+        WorldEventKind::Promoted => "promoted",
+        WorldEventKind::Fenced => "fenced",
+        WorldEventKind::DnsChanged => "dns_changed",
+        WorldEventKind::ScaledUp => "scaled_up",
+        WorldEventKind::Restarted => "restarted",
+        WorldEventKind::FailoverCompleted => "failover_completed",
+    }
+}
