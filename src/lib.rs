@@ -10,5 +10,11 @@ pub mod http;
 pub mod measure;
 pub mod monitor;
 pub mod net;
+pub mod report;
+pub mod run;
 pub mod scenario;
+pub mod sim;
 pub mod time;
+
+pub use report::Report;
+pub use scenario::Scenario;

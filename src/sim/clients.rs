@@ -1,0 +1,92 @@
+//! Synthetic customers on the `clients` host: each service gets `rate` requests per second,
+//! reads and writes mixed by `write_ratio` with a seeded RNG, every outcome recorded.
+//! Requests take turns among [`CUSTOMERS`] customers, each with its own resolver cache whose
+//! first answer expires at a seeded point of its TTL, so that after a DNS change customers
+//! move over across one TTL, as a real population does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::Method;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::measure::{RequestKind, RequestRecord};
+use crate::sim::dns::{Overrun, Resolver};
+use crate::sim::ground::Ground;
+use crate::sim::net::sim_now;
+use crate::sim::serve::call;
+
+/// How many customers (each with its own DNS cache) share the offered load.
+pub const CUSTOMERS: usize = 50;
+
+/// One service the clients call.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Service name (also its DNS name).
+    pub service: String,
+    /// Its port.
+    pub port: u16,
+}
+
+/// Runs the customers until the host stops.
+pub async fn run(
+    targets: Vec<Target>,
+    rate: f64,
+    write_ratio: f64,
+    timeout: Duration,
+    overrun: Overrun,
+    ground: Ground,
+    seed: u64,
+) -> std::io::Result<()> {
+    let mut phases = ChaCha8Rng::seed_from_u64(seed ^ 0xCAC4E);
+    let customers: Vec<Arc<AsyncMutex<Resolver>>> = (0..CUSTOMERS)
+        .map(|_| Arc::new(AsyncMutex::new(Resolver::with_phase(overrun.clone(), phases.random::<f64>()))))
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, target) in targets.into_iter().enumerate() {
+        let (customers, ground) = (customers.clone(), ground.clone());
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0xC11E + index as u64));
+        tasks.spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+            let mut next_write = 0u64;
+            for turn in 0usize.. {
+                ticks.tick().await;
+                let resolver = customers[turn % customers.len()].clone();
+                let write = rng.random::<f64>() < write_ratio;
+                let write_id = write.then(|| {
+                    next_write += 1;
+                    ((index as u64) << 40) | next_write
+                });
+                tokio::spawn(request(target.clone(), write_id, timeout, resolver, ground.clone()));
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+async fn request(
+    target: Target,
+    write_id: Option<u64>,
+    timeout: Duration,
+    resolver: Arc<AsyncMutex<Resolver>>,
+    ground: Ground,
+) {
+    let sent = sim_now();
+    let host = resolver.lock().await.resolve(&target.service).await;
+    let ok = match host {
+        None => false,
+        Some(host) => {
+            let (method, path, body) = match write_id {
+                Some(id) => (Method::POST, "/api/write", Some(id.to_string())),
+                None => (Method::GET, "/api/read", None),
+            };
+            let left = timeout.saturating_sub(sim_now() - sent);
+            matches!(call(method, &host, target.port, path, body, left).await, Some((200, _)))
+        }
+    };
+    let kind = if write_id.is_some() { RequestKind::Write } else { RequestKind::Read };
+    ground.request(RequestRecord { sent, done: sim_now(), service: target.service, kind, ok, write_id });
+}

@@ -1,0 +1,414 @@
+//! The replicated database: a primary and an optional replica, each on its own `<region>-db`
+//! host. A WAL with LSNs, async replication with a lag that faults can set, ramp or stop, sync
+//! replication (commit waits for the replica), promotion taking `promote_time`, and fencing
+//! epochs. Node state lives outside the hosts (it is their disk) and survives crashes.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use hyper::Method;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::Notify;
+
+use crate::measure::WorldEventKind;
+use crate::net::Net;
+use crate::scenario::Replication;
+use crate::sim::ground::Ground;
+use crate::sim::net::{SimNet, sim_now};
+use crate::sim::serve::{call, serve};
+
+/// Client and admin API port.
+pub const PORT: u16 = 5432;
+/// Replication stream port.
+pub const REPLICATION_PORT: u16 = 5433;
+
+/// A node's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Accepts writes (unless fenced).
+    Primary,
+    /// Applies the replication stream.
+    Replica,
+    /// Becoming primary; accepts nothing.
+    Promoting,
+}
+
+/// One committed write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalEntry {
+    /// Log sequence number, from 1.
+    pub lsn: u64,
+    /// The client's write id.
+    pub write_id: u64,
+    /// When it committed.
+    pub committed: Duration,
+}
+
+/// One database node's durable state.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Its role.
+    pub role: Role,
+    /// The highest epoch it knows.
+    pub epoch: u64,
+    /// Fenced: a higher epoch exists; it refuses writes.
+    pub fenced: bool,
+    /// Its WAL.
+    pub wal: Vec<WalEntry>,
+}
+
+/// The replication lag over time: constant, or ramping linearly between two values.
+#[derive(Clone, Copy, Debug)]
+pub struct Lag {
+    from: Duration,
+    to: Duration,
+    start: Duration,
+    end: Duration,
+}
+
+impl Lag {
+    /// A constant lag.
+    pub fn constant(lag: Duration) -> Self {
+        Self { from: lag, to: lag, start: Duration::ZERO, end: Duration::ZERO }
+    }
+
+    /// The lag at `t`.
+    pub fn at(&self, t: Duration) -> Duration {
+        if t >= self.end || self.end <= self.start {
+            return self.to;
+        }
+        if t <= self.start {
+            return self.from;
+        }
+        let f = (t - self.start).as_secs_f64() / (self.end - self.start).as_secs_f64();
+        let (a, b) = (self.from.as_secs_f64(), self.to.as_secs_f64());
+        Duration::from_secs_f64(a + (b - a) * f)
+    }
+
+    /// A ramp from the lag at `now` to `to`, reached after `ramp`.
+    pub fn ramp(&self, now: Duration, to: Duration, ramp: Duration) -> Self {
+        Self { from: self.at(now), to, start: now, end: now + ramp }
+    }
+}
+
+/// Everything about the database pair.
+#[derive(Debug)]
+pub struct Cluster {
+    /// Nodes by host name.
+    pub nodes: BTreeMap<String, Node>,
+    /// Primary host at the start.
+    pub primary: String,
+    /// Replica host, if any.
+    pub replica: Option<String>,
+    /// Async or sync.
+    pub mode: Replication,
+    /// Current lag setting.
+    pub lag: Lag,
+    /// Replication paused by a fault.
+    pub stopped: bool,
+    /// Highest LSN the replica has acknowledged.
+    pub acked: u64,
+    /// Promotion duration.
+    pub promote_time: Duration,
+    /// Whether promotion fences the old primary.
+    pub fencing: bool,
+}
+
+/// Shared handle to the cluster, plus a wake-up for replication and sync commits.
+#[derive(Clone, Debug)]
+pub struct SharedCluster {
+    inner: Arc<Mutex<Cluster>>,
+    changed: Arc<Notify>,
+}
+
+impl SharedCluster {
+    /// A new cluster.
+    pub fn new(cluster: Cluster) -> Self {
+        Self { inner: Arc::new(Mutex::new(cluster)), changed: Arc::new(Notify::new()) }
+    }
+
+    /// Runs `f` on the cluster and wakes whoever waits for a change (replication, sync commits).
+    pub fn with<T>(&self, f: impl FnOnce(&mut Cluster) -> T) -> T {
+        let out = self.peek(f);
+        self.changed.notify_waiters();
+        out
+    }
+
+    /// Runs `f` on the cluster without waking anyone: for reads inside wait loops, where a
+    /// wake-up of one's own would spin.
+    pub fn peek<T>(&self, f: impl FnOnce(&mut Cluster) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The node that serves at the end: the unfenced primary with the highest epoch.
+    pub fn serving(&self) -> Option<(String, Vec<u64>)> {
+        self.peek(|c| {
+            c.nodes
+                .iter()
+                .filter(|(_, n)| n.role == Role::Primary && !n.fenced)
+                .max_by_key(|(_, n)| n.epoch)
+                .map(|(h, n)| (h.clone(), n.wal.iter().map(|e| e.write_id).collect()))
+        })
+    }
+}
+
+#[derive(Clone)]
+struct DbState {
+    host: String,
+    cluster: SharedCluster,
+    ground: Ground,
+}
+
+/// Runs one database node on the current host: its API, and the replication stream in the
+/// role it has.
+pub async fn run_node(host: String, cluster: SharedCluster, ground: Ground) -> std::io::Result<()> {
+    let state = DbState { host: host.clone(), cluster: cluster.clone(), ground: ground.clone() };
+    tokio::spawn(replication_receiver(state.clone()));
+    tokio::spawn(replication_sender(state.clone()));
+    let router = Router::new()
+        .route("/health", get(health))
+        .route("/read", get(health))
+        .route("/write", post(write))
+        .route("/admin/promote", post(promote))
+        .route("/admin/fence", post(fence))
+        .with_state(state);
+    serve(PORT, router).await
+}
+
+fn serving(s: &DbState) -> bool {
+    s.cluster.peek(|c| c.nodes.get(&s.host).is_some_and(|n| n.role == Role::Primary && !n.fenced))
+}
+
+async fn health(State(s): State<DbState>) -> StatusCode {
+    if serving(&s) { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }
+}
+
+async fn write(State(s): State<DbState>, body: String) -> StatusCode {
+    let Ok(write_id) = body.trim().parse::<u64>() else { return StatusCode::BAD_REQUEST };
+    let committed = s.cluster.with(|c| {
+        let sync = c.mode == Replication::Sync && c.replica.is_some();
+        let node = c.nodes.get_mut(&s.host).filter(|n| n.role == Role::Primary && !n.fenced)?;
+        let lsn = node.wal.len() as u64 + 1;
+        node.wal.push(WalEntry { lsn, write_id, committed: sim_now() });
+        Some((lsn, sync))
+    });
+    let Some((lsn, sync)) = committed else { return StatusCode::SERVICE_UNAVAILABLE };
+    if sync {
+        // Commit waits for the replica; without it the client gets no acknowledgement.
+        let acked = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                let notified = s.cluster.changed.notified();
+                if s.cluster.peek(|c| c.acked >= lsn) {
+                    return;
+                }
+                notified.await;
+            }
+        })
+        .await;
+        if acked.is_err() {
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+    }
+    StatusCode::OK
+}
+
+async fn promote(State(s): State<DbState>) -> StatusCode {
+    let role = s.cluster.peek(|c| c.nodes.get(&s.host).map(|n| n.role));
+    match role {
+        Some(Role::Primary) => return StatusCode::OK,
+        Some(Role::Promoting) => return StatusCode::ACCEPTED,
+        Some(Role::Replica) => {}
+        None => return StatusCode::NOT_FOUND,
+    }
+    let promote_time = s.cluster.with(|c| {
+        if let Some(n) = c.nodes.get_mut(&s.host) {
+            n.role = Role::Promoting;
+        }
+        c.promote_time
+    });
+    tokio::time::sleep(promote_time).await;
+    let (epoch, old, fencing) = s.cluster.with(|c| {
+        let old =
+            c.nodes.iter().find(|(h, n)| **h != s.host && n.role == Role::Primary).map(|(h, _)| h.clone());
+        let node = c.nodes.get_mut(&s.host).expect("promoting node exists");
+        node.role = Role::Primary;
+        node.epoch += 1;
+        (node.epoch, old, c.fencing)
+    });
+    s.ground.event(
+        format!("db:{}", s.host),
+        WorldEventKind::Promoted,
+        format!("{} is primary at epoch {epoch}", s.host),
+    );
+    if let (true, Some(old)) = (fencing, old) {
+        tokio::spawn(fence_until_acknowledged(old, epoch));
+    }
+    StatusCode::OK
+}
+
+/// Tells the old primary about the new epoch, retrying until it hears it (it may be
+/// partitioned away; until it learns, it can accept split-brain writes).
+async fn fence_until_acknowledged(old: String, epoch: u64) {
+    loop {
+        let answer =
+            call(Method::POST, &old, PORT, "/admin/fence", Some(epoch.to_string()), Duration::from_secs(2))
+                .await;
+        if matches!(answer, Some((200, _))) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+async fn fence(State(s): State<DbState>, body: String) -> StatusCode {
+    let Ok(epoch) = body.trim().parse::<u64>() else { return StatusCode::BAD_REQUEST };
+    let newly = s.cluster.with(|c| {
+        let node = c.nodes.get_mut(&s.host)?;
+        (epoch > node.epoch && !node.fenced).then(|| {
+            node.fenced = true;
+            node.epoch = epoch;
+        })
+    });
+    if newly.is_some() {
+        s.ground.event(
+            format!("db:{}", s.host),
+            WorldEventKind::Fenced,
+            format!("{} fenced by epoch {epoch}", s.host),
+        );
+    }
+    StatusCode::OK
+}
+
+/// Replica side: applies records in LSN order while it is a replica, acknowledging each.
+async fn replication_receiver(s: DbState) -> std::io::Result<()> {
+    let mut listener = SimNet.bind(([0, 0, 0, 0], REPLICATION_PORT).into()).await?;
+    loop {
+        let (stream, _) = crate::net::NetListener::accept(&mut listener).await?;
+        let s = s.clone();
+        tokio::spawn(async move {
+            let (read, mut write) = tokio::io::split(stream);
+            let last = s.cluster.peek(|c| c.nodes.get(&s.host).map_or(0, |n| n.wal.len() as u64));
+            write.write_all(format!("{last}\n").as_bytes()).await?;
+            let mut lines = BufReader::new(read).lines();
+            while let Some(line) = lines.next_line().await? {
+                let mut parts = line.split(' ').map(str::parse::<u64>);
+                let (Some(Ok(lsn)), Some(Ok(write_id)), Some(Ok(committed))) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    break;
+                };
+                let applied = s.cluster.with(|c| {
+                    let node = c.nodes.get_mut(&s.host).filter(|n| n.role == Role::Replica)?;
+                    if lsn == node.wal.len() as u64 + 1 {
+                        node.wal.push(WalEntry {
+                            lsn,
+                            write_id,
+                            committed: Duration::from_millis(committed),
+                        });
+                    }
+                    Some(node.wal.len() as u64)
+                });
+                let Some(applied) = applied else { break };
+                write.write_all(format!("{applied}\n").as_bytes()).await?;
+            }
+            Ok::<(), std::io::Error>(())
+        });
+    }
+}
+
+/// Primary side: ships each record to the replica once it is due (commit time + lag),
+/// reconnecting and resuming from the replica's last LSN after any break.
+async fn replication_sender(s: DbState) {
+    loop {
+        let target = s.cluster.peek(|c| {
+            let me = c.nodes.get(&s.host)?;
+            (me.role == Role::Primary && !me.fenced)
+                .then(|| c.replica.clone())
+                .flatten()
+                .filter(|r| *r != s.host)
+        });
+        let Some(replica) = target else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        // A broken stream (crash, partition) is simply retried; the replica says where to resume.
+        let _ = ship(&s, &replica).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn ship(s: &DbState, replica: &str) -> std::io::Result<()> {
+    let stream = tokio::time::timeout(Duration::from_secs(2), SimNet.connect(replica, REPLICATION_PORT))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    let (read, mut write) = tokio::io::split(stream);
+    let mut acks = BufReader::new(read).lines();
+    let first = acks.next_line().await?.ok_or(std::io::ErrorKind::UnexpectedEof)?;
+    let mut next = first.trim().parse::<u64>().map_err(|_| std::io::ErrorKind::InvalidData)? + 1;
+    // Acknowledgements are read on their own task so a slow replica never blocks shipping.
+    let cluster = s.cluster.clone();
+    let reader = tokio::spawn(async move {
+        while let Ok(Some(line)) = acks.next_line().await {
+            if let Ok(lsn) = line.trim().parse::<u64>() {
+                cluster.with(|c| c.acked = c.acked.max(lsn));
+            }
+        }
+    });
+    let result = async {
+        loop {
+            let notified = s.cluster.changed.notified();
+            let (entry, due, still_primary) = s.cluster.peek(|c| {
+                let me = c.nodes.get(&s.host);
+                let still = me.is_some_and(|n| n.role == Role::Primary && !n.fenced);
+                let entry =
+                    me.and_then(|n| n.wal.get(usize::try_from(next - 1).unwrap_or(usize::MAX)).copied());
+                let due = entry.map(|e| {
+                    if c.stopped {
+                        None
+                    } else if c.mode == Replication::Sync {
+                        Some(e.committed)
+                    } else {
+                        Some(e.committed + c.lag.at(e.committed))
+                    }
+                });
+                (entry, due, still)
+            });
+            if !still_primary {
+                return Ok(());
+            }
+            match (entry, due.flatten()) {
+                (Some(e), Some(due)) => {
+                    let now = sim_now();
+                    if due > now {
+                        tokio::select! {
+                            biased;
+                            () = tokio::time::sleep(due - now) => {}
+                            () = notified => {}
+                        }
+                        continue;
+                    }
+                    let line = format!("{} {} {}\n", e.lsn, e.write_id, e.committed.as_millis());
+                    write.write_all(line.as_bytes()).await?;
+                    next += 1;
+                }
+                // Nothing to ship yet, or shipping is stopped: wait for a change (or a while,
+                // since lag ramps change due times without a notification).
+                _ => {
+                    tokio::select! {
+                        biased;
+                        () = notified => {}
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+    }
+    .await;
+    reader.abort();
+    result
+}

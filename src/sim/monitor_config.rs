@@ -1,0 +1,138 @@
+//! The real monitor's configuration, derived from a scenario: its services, the failover
+//! runbook (HTTP calls to the db, app and dns admin APIs over the simulated network), the
+//! webhooks (to the pager host) and the escalation chain.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hyper::Method;
+
+use crate::http::Endpoint;
+use crate::monitor::config::{
+    AlertsConfig, ApiConfig, DeliveryPolicy, FailoverStep, MonitorConfig, ServiceConfig,
+};
+use crate::monitor::decide::policy::{FailoverMode as PolicyMode, ServicePolicy};
+use crate::scenario::{FailoverMode, Scenario, StandbyMode};
+use crate::sim::{db, dns, pager};
+
+/// The port of the `index`-th service on its app hosts.
+pub fn service_port(index: usize) -> u16 {
+    8000 + u16::try_from(index).unwrap_or(999)
+}
+
+fn endpoint(host: &str, port: u16, path: &str) -> Endpoint {
+    Endpoint { host: host.to_owned(), port, path: path.to_owned() }
+}
+
+fn step(
+    name: &str,
+    method: Method,
+    endpoint: Endpoint,
+    timeout: Duration,
+    body: Option<String>,
+) -> FailoverStep {
+    FailoverStep {
+        name: name.to_owned(),
+        method,
+        endpoint,
+        timeout,
+        retries: 2,
+        retry_backoff: Duration::from_secs(5),
+        body,
+    }
+}
+
+/// The monitor config for `scenario`.
+pub fn derive(scenario: &Scenario) -> MonitorConfig {
+    let m = &scenario.monitor;
+    let services = scenario
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let port = service_port(i);
+            let mut steps = Vec::new();
+            if let Some(replica) = scenario.database.as_ref().and_then(|d| d.replica.as_ref().map(|r| (d, r)))
+            {
+                let (database, region) = replica;
+                let host = format!("{region}-db");
+                let timeout = database.promote_time + Duration::from_secs(30);
+                steps.push(step(
+                    "promote-replica",
+                    Method::POST,
+                    endpoint(&host, db::PORT, "/admin/promote"),
+                    timeout,
+                    None,
+                ));
+                steps.push(step(
+                    "point-db-dns",
+                    Method::PUT,
+                    endpoint("dns", dns::PORT, "/records/db"),
+                    Duration::from_secs(5),
+                    Some(host),
+                ));
+            }
+            if let Some(standby) = &s.standby {
+                let host = format!("{standby}-app");
+                if s.standby_mode != StandbyMode::Hot {
+                    steps.push(step(
+                        "scale-standby",
+                        Method::POST,
+                        endpoint(&host, port, "/admin/scale"),
+                        Duration::from_secs(10),
+                        None,
+                    ));
+                }
+                let path = format!("/records/{}", s.name);
+                steps.push(step(
+                    "switch-dns",
+                    Method::PUT,
+                    endpoint("dns", dns::PORT, &path),
+                    Duration::from_secs(5),
+                    Some(host),
+                ));
+            }
+            let failover = match (steps.is_empty(), m.failover) {
+                (true, _) => PolicyMode::Disabled,
+                (false, FailoverMode::Automatic) => PolicyMode::Automatic,
+                (false, FailoverMode::Manual) => PolicyMode::Manual,
+            };
+            ServiceConfig {
+                name: s.name.clone(),
+                region: Some(s.primary.clone()),
+                url: endpoint(&format!("{}-app", s.primary), port, "/health"),
+                interval: m.interval,
+                timeout: m.timeout,
+                policy: ServicePolicy {
+                    alert_after: m.alert_after,
+                    failover_after: m.failover_after,
+                    recover_after: m.recover_after,
+                    failover,
+                },
+                runbook: None,
+                failover_steps: steps,
+            }
+        })
+        .collect();
+    MonitorConfig {
+        api: ApiConfig { listen: SocketAddr::from(([0, 0, 0, 0], pager::MONITOR_PORT)), token: None },
+        store_path: PathBuf::from("simulated"),
+        alerts: AlertsConfig {
+            slack: Some(endpoint("pager", pager::PORT, "/slack")),
+            pagerduty: (!scenario.escalation.is_empty())
+                .then(|| (endpoint("pager", pager::PORT, "/pagerduty"), "SIMULATED".to_owned())),
+            runbook_base_url: None,
+            source: "gameday-monitor".to_owned(),
+            delivery: DeliveryPolicy {
+                timeout: Duration::from_secs(5),
+                max_attempts: 4,
+                backoff: Duration::from_millis(500),
+                max_backoff: Duration::from_secs(30),
+                queue: 1024,
+            },
+        },
+        services,
+        escalation: scenario.escalation.clone(),
+    }
+}
