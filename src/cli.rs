@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::LoadError;
 use crate::exit;
+use crate::scenario::Scenario;
 use crate::monitor::store::JsonlStore;
 use crate::monitor::{self, MonitorConfig};
 use crate::net::TokioNet;
@@ -31,9 +32,33 @@ pub enum LogFormat {
     Json,
 }
 
+/// Report format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The human report.
+    #[default]
+    Text,
+    /// The same, machine-readable.
+    Json,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run one scenario in the simulated world and judge its targets (exit 1 when one is missed).
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// Seed to run with (default: the scenario's own `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Run twice and compare the reports byte for byte (exit 5 when they differ).
+        #[arg(long)]
+        check_determinism: bool,
+    },
     /// Run the health monitor for real against real HTTP endpoints.
     Monitor {
         /// The monitor's TOML config (see examples/monitor.toml).
@@ -51,6 +76,7 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Run { file, seed, format, check_determinism } => run_command(&file, seed, format, check_determinism),
         Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
 }
@@ -72,6 +98,43 @@ fn report_load_error(err: &LoadError) {
         }
         other => eprintln!("error: {other}"),
     }
+}
+
+fn run_command(path: &std::path::Path, seed: Option<u64>, format: Format, check_determinism: bool) -> ExitCode {
+    let scenario = match Scenario::from_file(path) {
+        Ok(scenario) => scenario,
+        Err(e) => {
+            report_load_error(&e);
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let seed = seed.unwrap_or(scenario.seed);
+    let render = |report: &crate::Report| match format {
+        Format::Text => report.to_text(),
+        Format::Json => report.to_json(),
+    };
+    let report = match scenario.run_with_seed(seed) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("internal error (a bug in gameday, not in the scenario): {e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
+    let output = render(&report);
+    if check_determinism {
+        let again = scenario.run_with_seed(seed).map(|r| render(&r));
+        if again.as_deref().ok() != Some(output.as_str()) {
+            eprintln!("non-determinism: two runs of {} with seed {seed} gave different reports", path.display());
+            if let Ok(again) = again {
+                if let Some((line, (a, b))) = output.lines().zip(again.lines()).enumerate().find(|(_, (a, b))| a != b) {
+                    eprintln!("first difference at line {}:\n  first:  {a}\n  second: {b}", line + 1);
+                }
+            }
+            return ExitCode::from(exit::NON_DETERMINISM);
+        }
+    }
+    println!("{output}");
+    ExitCode::from(report.exit_code())
 }
 
 fn init_logging(format: LogFormat) {

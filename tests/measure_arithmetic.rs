@@ -30,11 +30,20 @@ fn read(sent: Duration, ok: bool) -> RequestRecord {
         kind: RequestKind::Read,
         ok,
         write_id: None,
+        host: None,
     }
 }
 
 fn write(sent: Duration, done: Duration, ok: bool, id: u64) -> RequestRecord {
-    RequestRecord { sent, done, service: "orders".into(), kind: RequestKind::Write, ok, write_id: Some(id) }
+    RequestRecord {
+        sent,
+        done,
+        service: "orders".into(),
+        kind: RequestKind::Write,
+        ok,
+        write_id: Some(id),
+        host: None,
+    }
 }
 
 fn event(at: Duration, kind: WorldEventKind, source: &str, details: &str) -> WorldEvent {

@@ -31,6 +31,8 @@ pub struct RequestRecord {
     pub ok: bool,
     /// For writes: the write's id (acknowledged when `ok`).
     pub write_id: Option<u64>,
+    /// The host DNS sent the customer to (`None` when the name did not resolve).
+    pub host: Option<String>,
 }
 
 /// Something the world saw happen, for the timeline and the phase measurements.
@@ -64,6 +66,9 @@ pub enum WorldEventKind {
     Acknowledged,
     /// A responder triggered a manual failover and the monitor accepted it.
     FailoverRequested,
+    /// The first action of a failover reached the world (a promote, scale-up or DNS-update call,
+    /// or a DNS health check switching a record): the end of deciding, the start of mitigating.
+    RunbookStarted,
     /// A replica finished promotion.
     Promoted,
     /// A node learned a higher epoch and was fenced.

@@ -273,6 +273,7 @@ fn kind_name(kind: WorldEventKind) -> &'static str {
         WorldEventKind::PageReceived => "page_received",
         WorldEventKind::Acknowledged => "acknowledged",
         WorldEventKind::FailoverRequested => "failover_requested",
+        WorldEventKind::RunbookStarted => "runbook_started",
         WorldEventKind::Promoted => "promoted",
         WorldEventKind::Fenced => "fenced",
         WorldEventKind::DnsChanged => "dns_changed",

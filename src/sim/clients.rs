@@ -76,7 +76,7 @@ async fn request(
 ) {
     let sent = sim_now();
     let host = resolver.lock().await.resolve(&target.service).await;
-    let ok = match host {
+    let ok = match &host {
         None => false,
         Some(host) => {
             let (method, path, body) = match write_id {
@@ -84,9 +84,9 @@ async fn request(
                 None => (Method::GET, "/api/read", None),
             };
             let left = timeout.saturating_sub(sim_now() - sent);
-            matches!(call(method, &host, target.port, path, body, left).await, Some((200, _)))
+            matches!(call(method, host, target.port, path, body, left).await, Some((200, _)))
         }
     };
     let kind = if write_id.is_some() { RequestKind::Write } else { RequestKind::Read };
-    ground.request(RequestRecord { sent, done: sim_now(), service: target.service, kind, ok, write_id });
+    ground.request(RequestRecord { sent, done: sim_now(), service: target.service, kind, ok, write_id, host });
 }
