@@ -210,6 +210,11 @@ async fn scale(State(s): State<AppState>) -> StatusCode {
         Some(d.scale_up)
     });
     let Some(Some(scale_up)) = start else { return StatusCode::OK };
+    s.ground.event(
+        format!("app:{}-app", s.region),
+        WorldEventKind::RunbookStarted,
+        format!("scale-up of {} in {} begins", s.service, s.region),
+    );
     let (deployments, ground, service, region) =
         (s.deployments.clone(), s.ground.clone(), s.service.clone(), s.region.clone());
     tokio::spawn(async move {

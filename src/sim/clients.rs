@@ -88,5 +88,13 @@ async fn request(
         }
     };
     let kind = if write_id.is_some() { RequestKind::Write } else { RequestKind::Read };
-    ground.request(RequestRecord { sent, done: sim_now(), service: target.service, kind, ok, write_id, host });
+    ground.request(RequestRecord {
+        sent,
+        done: sim_now(),
+        service: target.service,
+        kind,
+        ok,
+        write_id,
+        host,
+    });
 }

@@ -231,6 +231,11 @@ async fn promote(State(s): State<DbState>) -> StatusCode {
         }
         c.promote_time
     });
+    s.ground.event(
+        format!("db:{}", s.host),
+        WorldEventKind::RunbookStarted,
+        format!("promotion of {} begins", s.host),
+    );
     tokio::time::sleep(promote_time).await;
     let (epoch, old, fencing) = s.cluster.with(|c| {
         let old =

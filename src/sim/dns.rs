@@ -41,6 +41,7 @@ impl SharedZone {
         let changed =
             self.with(|z| z.records.insert(name.to_owned(), host.to_owned()).as_deref() != Some(host));
         if changed {
+            ground.event(by, WorldEventKind::RunbookStarted, format!("record {name} is being changed"));
             ground.event(by, WorldEventKind::DnsChanged, format!("{name} -> {host}"));
         }
     }

@@ -52,10 +52,16 @@ pub fn derive(scenario: &Scenario) -> MonitorConfig {
         .enumerate()
         .map(|(i, s)| {
             let port = service_port(i);
+            // The slowest step goes first: a standby warms up while the database promotes.
             let mut steps = Vec::new();
-            if let Some(replica) = scenario.database.as_ref().and_then(|d| d.replica.as_ref().map(|r| (d, r)))
+            if let Some(standby) = s.standby.as_ref().filter(|_| s.standby_mode != StandbyMode::Hot) {
+                let host = format!("{standby}-app");
+                let scale = endpoint(&host, port, "/admin/scale");
+                steps.push(step("scale-standby", Method::POST, scale, Duration::from_secs(10), None));
+            }
+            if let Some((database, region)) =
+                scenario.database.as_ref().and_then(|d| d.replica.as_ref().map(|r| (d, r)))
             {
-                let (database, region) = replica;
                 let host = format!("{region}-db");
                 let timeout = database.promote_time + Duration::from_secs(30);
                 steps.push(step(
@@ -65,32 +71,17 @@ pub fn derive(scenario: &Scenario) -> MonitorConfig {
                     timeout,
                     None,
                 ));
-                steps.push(step(
-                    "point-db-dns",
-                    Method::PUT,
-                    endpoint("dns", dns::PORT, "/records/db"),
-                    Duration::from_secs(5),
-                    Some(host),
-                ));
+                let db_record = endpoint("dns", dns::PORT, "/records/db");
+                steps.push(step("point-db-dns", Method::PUT, db_record, Duration::from_secs(5), Some(host)));
             }
             if let Some(standby) = &s.standby {
-                let host = format!("{standby}-app");
-                if s.standby_mode != StandbyMode::Hot {
-                    steps.push(step(
-                        "scale-standby",
-                        Method::POST,
-                        endpoint(&host, port, "/admin/scale"),
-                        Duration::from_secs(10),
-                        None,
-                    ));
-                }
-                let path = format!("/records/{}", s.name);
+                let record = endpoint("dns", dns::PORT, &format!("/records/{}", s.name));
                 steps.push(step(
                     "switch-dns",
                     Method::PUT,
-                    endpoint("dns", dns::PORT, &path),
+                    record,
                     Duration::from_secs(5),
-                    Some(host),
+                    Some(format!("{standby}-app")),
                 ));
             }
             let failover = match (steps.is_empty(), m.failover) {
