@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use gameday::exit;
 use gameday::measure::{
-    Measurement, Observations, PhaseStatus, Quantity, RequestKind, RequestRecord, Restoration, RtoSegment,
-    TargetName, Verdict, WorldEvent, WorldEventKind, measure,
+    FailureCauses, Measurement, Observations, PhaseStatus, Quantity, RequestKind, RequestRecord, Restoration,
+    RtoSegment, TargetName, Verdict, WorldEvent, WorldEventKind, measure,
 };
 use gameday::report::{Report, format_clock, format_duration};
 use gameday::scenario::Targets;
@@ -217,6 +217,8 @@ fn standard_events() -> Vec<WorldEvent> {
         event(s(130), WorldEventKind::AlertReceived, "pager", "INC-1 orders SEV2"),
         event(s(131), WorldEventKind::PageReceived, "pager", "page primary"),
         event(s(311), WorldEventKind::Acknowledged, "responder:primary", "INC-1"),
+        event(s(320), WorldEventKind::FailoverRequested, "responder:primary", "orders"),
+        event(s(321), WorldEventKind::RunbookStarted, "db:us-west-2-db", "promotion begins"),
         event(s(400), WorldEventKind::FailoverCompleted, "fault", "orders to us-west-2"),
     ]
 }
@@ -248,31 +250,95 @@ fn each_phase_is_measured_between_its_events() {
     assert_eq!((p.acknowledge.from, p.acknowledge.to), (Some(s(131)), Some(s(311))));
     assert!(m.passed);
 
-    // The RTO splits at alert (130), ack (311) and failover (400): 30 + 181 + 89 + 20 = 320.
-    let parts: Vec<(RtoSegment, Duration)> =
-        m.rto_breakdown.iter().map(|r| (r.segment, r.duration)).collect();
+    // The RTO splits along the critical path at alert (130), the runbook's first action (321,
+    // after the human acknowledged and decided) and failover (400): 30 + 191 + 79 + 20 = 320.
     assert_eq!(
-        parts,
+        breakdown(&m),
         vec![
             (RtoSegment::Detect, s(30)),
-            (RtoSegment::Acknowledge, s(181)),
-            (RtoSegment::Mitigate, s(89)),
+            (RtoSegment::Respond, s(191)),
+            (RtoSegment::Mitigate, s(79)),
             (RtoSegment::Recover, s(20)),
         ]
     );
-    assert_eq!(m.dominant_phase, Some(RtoSegment::Acknowledge));
+    assert_eq!(m.dominant_phase, Some(RtoSegment::Respond));
+    let shares: f64 = m.rto_breakdown.iter().map(|r| r.share).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+}
+
+fn breakdown(m: &Measurement) -> Vec<(RtoSegment, Duration)> {
+    m.rto_breakdown.iter().map(|r| (r.segment, r.duration)).collect()
+}
+
+/// `standard_events` with the runbook started at `runbook` instead of 321 s (none with `None`).
+fn events_with_runbook_at(runbook: Option<Duration>) -> Vec<WorldEvent> {
+    let mut events = standard_events();
+    events
+        .retain(|e| e.kind != WorldEventKind::RunbookStarted && e.kind != WorldEventKind::FailoverRequested);
+    if let Some(at) = runbook {
+        events.push(event(at, WorldEventKind::RunbookStarted, "db:us-west-2-db", "promotion begins"));
+    }
+    events.sort_by_key(|e| e.at);
+    events
 }
 
 #[test]
-fn an_ack_after_an_automatic_failover_is_not_on_the_critical_path() {
-    let mut events = standard_events();
+fn an_ack_while_an_automatic_failover_runs_is_not_on_the_critical_path() {
+    // Thresholds start the runbook 5 s after the alert; the human acknowledges at 311 s while
+    // the promotion runs. Customers waited for the runbook, not for the ack.
+    let m =
+        measure(&incident(events_with_runbook_at(Some(s(135)))), &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.phases.acknowledge.duration, Some(s(180)), "the contract phase is unchanged");
+    assert_eq!(
+        breakdown(&m),
+        vec![
+            (RtoSegment::Detect, s(30)),
+            (RtoSegment::Respond, s(5)),
+            (RtoSegment::Mitigate, s(265)),
+            (RtoSegment::Recover, s(20)),
+        ]
+    );
+    assert_eq!(m.dominant_phase, Some(RtoSegment::Mitigate));
+
+    // An ack after the failover completed changes nothing either.
+    let mut events = events_with_runbook_at(Some(s(135)));
     events.retain(|e| e.kind != WorldEventKind::Acknowledged);
     events.push(event(s(500), WorldEventKind::Acknowledged, "responder:primary", "INC-1"));
     let m = measure(&incident(events), &Targets::default(), &[s(100)], s(10), 1.0);
     assert_eq!(m.phases.acknowledge.duration, Some(s(369)));
     let parts: Vec<Duration> = m.rto_breakdown.iter().map(|r| r.duration).collect();
-    assert_eq!(parts, vec![s(30), s(0), s(270), s(20)]);
+    assert_eq!(parts, vec![s(30), s(5), s(265), s(20)]);
     assert_eq!(m.dominant_phase, Some(RtoSegment::Mitigate));
+}
+
+#[test]
+fn runbook_milestones_off_the_critical_path_are_dropped() {
+    // A DNS health check switched the record at 110 s, before the alert (130 s): the alert was
+    // not waited for, so detect is zero and response runs from the fault.
+    let m =
+        measure(&incident(events_with_runbook_at(Some(s(110)))), &Targets::default(), &[s(100)], s(10), 1.0);
+    let parts: Vec<Duration> = m.rto_breakdown.iter().map(|r| r.duration).collect();
+    assert_eq!(parts, vec![s(0), s(10), s(290), s(20)]);
+    assert_eq!(m.phases.detect.duration, Some(s(30)), "the contract phase is unchanged");
+
+    // No runbook action recorded: response is zero, its time goes to mitigation.
+    let m = measure(&incident(events_with_runbook_at(None)), &Targets::default(), &[s(100)], s(10), 1.0);
+    let parts: Vec<Duration> = m.rto_breakdown.iter().map(|r| r.duration).collect();
+    assert_eq!(parts, vec![s(30), s(0), s(270), s(20)]);
+
+    // A runbook action before the fault (setting up DNS at start) is not this incident's.
+    let mut events = events_with_runbook_at(Some(s(321)));
+    events.insert(0, event(s(0), WorldEventKind::RunbookStarted, "dns", "record orders is being changed"));
+    let m = measure(&incident(events), &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.rto_breakdown[1].duration, s(191));
+
+    // A runbook started after customers were restored is not on the path: recovery gets it all.
+    let mut events = events_with_runbook_at(Some(s(450)));
+    events.retain(|e| e.kind != WorldEventKind::FailoverCompleted);
+    let m = measure(&incident(events), &Targets::default(), &[s(100)], s(10), 1.0);
+    let parts: Vec<Duration> = m.rto_breakdown.iter().map(|r| r.duration).collect();
+    assert_eq!(parts, vec![s(30), s(0), s(0), s(290)]);
+    assert_eq!(m.dominant_phase, Some(RtoSegment::Recover));
 }
 
 #[test]
@@ -460,6 +526,215 @@ fn verdicts_met_missed_by_and_not_applicable() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Failure causes
+
+fn read_at(sent: Duration, ok: bool, service: &str, host: Option<&str>) -> RequestRecord {
+    RequestRecord { service: service.into(), host: host.map(Into::into), ..read(sent, ok) }
+}
+
+fn dns(at: Duration, name: &str, host: &str) -> WorldEvent {
+    event(at, WorldEventKind::DnsChanged, "dns", &format!("{name} -> {host}"))
+}
+
+const EAST: &str = "us-east-1-app";
+const WEST: &str = "us-west-2-app";
+
+/// One `orders` read per second over 600 s. The record points at `EAST` from 0 s; the fault at
+/// 100 s takes the east region down; the record switches to `WEST` at 200 s, which completes
+/// the failover. Customers sent to `EAST` fail from 100 s, except those sent in [150, 160)
+/// whose name did not resolve. Resolver caches keep sending customers to `EAST` until
+/// `stale_until`; `WEST` fails until 296 s (warming up), then serves. Also one failure at
+/// 50 s, before the fault.
+fn dns_incident(stale_until: u64) -> Observations {
+    let requests = (0..600)
+        .map(|t| {
+            let (ok, host) = match t {
+                50 => (false, Some(EAST)),
+                0..100 => (true, Some(EAST)),
+                150..160 => (false, None),
+                100..200 => (false, Some(EAST)),
+                _ if t < stale_until => (false, Some(EAST)),
+                200..296 => (false, Some(WEST)),
+                _ => (true, Some(WEST)),
+            };
+            read_at(s(t), ok, "orders", host)
+        })
+        .collect();
+    let mut obs = observations(600, requests);
+    obs.events = vec![
+        dns(s(0), "orders", EAST),
+        event(s(100), WorldEventKind::FaultInjected, "fault", "region_outage us-east-1"),
+        event(s(130), WorldEventKind::AlertReceived, "pager", "INC-1"),
+        event(s(135), WorldEventKind::RunbookStarted, "dns", "record orders is being changed"),
+        dns(s(200), "orders", WEST),
+        event(s(200), WorldEventKind::FailoverCompleted, "fault", "orders to us-west-2"),
+    ];
+    obs
+}
+
+#[test]
+fn failure_causes_compare_the_host_with_the_record_at_send_time() {
+    let obs = dns_incident(290);
+    let m = measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.restoration, Restoration::Restored { at: s(296) });
+    assert_eq!(m.phases.recover.duration, Some(s(96)));
+    // Since the fault: [100, 200) to the record's host (less ten unresolved), [200, 290) to the
+    // old address (the request sent at 200 s, when the record changed, is already stale), and
+    // [290, 296) to the new host while it warms up. The failure at 50 s is before the fault.
+    assert_eq!(m.failure_causes, FailureCauses { stale_dns: 90, current_target: 96, unresolved: 10 });
+    assert_eq!(m.failure_causes.total(), 196);
+    // The recover phase, [200, 296).
+    assert_eq!(m.recover_causes, Some(FailureCauses { stale_dns: 90, current_target: 6, unresolved: 0 }));
+
+    // The record is per name, and a name whose record never changed yet is never stale.
+    let mut obs = dns_incident(290);
+    obs.requests.push(read_at(s(120), false, "billing", Some("billing-a")));
+    obs.requests.push(read_at(s(130), false, "billing", Some("billing-a")));
+    obs.requests.push(read_at(s(140), false, "billing", None));
+    obs.requests.sort_by_key(|r| r.sent);
+    obs.events.push(dns(s(125), "billing", "billing-b"));
+    obs.events.sort_by_key(|e| e.at);
+    let m = measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.failure_causes, FailureCauses { stale_dns: 91, current_target: 97, unresolved: 11 });
+
+    // Equal times: the last recorded change wins.
+    let mut obs = dns_incident(290);
+    obs.events.push(dns(s(200), "orders", EAST));
+    let m = measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0);
+    // Now `EAST` is still the record after 200 s: requests there are current, `WEST` is stale.
+    assert_eq!(m.failure_causes, FailureCauses { stale_dns: 6, current_target: 180, unresolved: 10 });
+
+    // Without any DNS change, every resolved failure went to the current target.
+    let mut obs = dns_incident(290);
+    obs.events.retain(|e| e.kind != WorldEventKind::DnsChanged);
+    let m = measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.failure_causes, FailureCauses { stale_dns: 0, current_target: 186, unresolved: 10 });
+}
+
+#[test]
+fn recover_causes_need_a_measured_recover_phase() {
+    // No failover completed: no recover phase.
+    let mut obs = dns_incident(290);
+    obs.events.retain(|e| e.kind != WorldEventKind::FailoverCompleted);
+    let m = measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.phases.recover.status, PhaseStatus::NotApplicable);
+    assert_eq!(m.recover_causes, None);
+    assert_eq!(m.failure_causes.total(), 196, "the outage is classified all the same");
+    assert!(!m.to_owned_text().contains("after the failover completed"));
+
+    // Never restored: no recover phase either.
+    let m = measure(&dns_incident(600), &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.restoration, Restoration::NeverRestored);
+    assert_eq!(m.recover_causes, None);
+
+    // No failure at all: zero causes.
+    let obs = observations(600, traffic(600, &[]));
+    let m = run(&obs, &Targets::default(), &[s(100)]);
+    assert_eq!(m.failure_causes, FailureCauses::default());
+    assert!(m.to_owned_text().contains("  customers' failed requests since the fault: none\n"));
+}
+
+trait OwnedText {
+    fn to_owned_text(&self) -> String;
+}
+
+impl OwnedText for Measurement {
+    fn to_owned_text(&self) -> String {
+        Report::new("dns", "scenarios/dns.toml", &Observations::default(), self.clone()).to_text()
+    }
+}
+
+#[test]
+fn text_report_says_where_the_recover_time_went() {
+    let obs = dns_incident(290);
+    let report = Report::new(
+        "dns",
+        "scenarios/dns.toml",
+        &obs,
+        measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0),
+    );
+    let text = report.to_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("  customers' failed requests since the fault:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        lines[..at].iter().any(|l| l.starts_with("  most of the RTO went to")),
+        "under the phases: {text}"
+    );
+    assert_eq!(
+        lines[at],
+        "  customers' failed requests since the fault: 96 to the current target, 90 to an old address \
+         (DNS caching), 10 unresolved"
+    );
+    assert_eq!(
+        lines[at + 1],
+        "  after the failover completed, customers kept failing for 1m36s: 94% of those failures went to \
+         the old address, so DNS caching is where that time went"
+    );
+
+    // Caches expire at 206 s; the new region then fails for 90 s while it warms up.
+    let obs = dns_incident(206);
+    let m = measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.recover_causes, Some(FailureCauses { stale_dns: 6, current_target: 90, unresolved: 0 }));
+    let text = Report::new("dns", "scenarios/dns.toml", &obs, m).to_text();
+    assert!(
+        text.contains(
+            "  after the failover completed, customers kept failing for 1m36s: 94% of those failures \
+             reached the current target, which could not serve yet (standby warming up or over capacity)\n"
+        ),
+        "{text}"
+    );
+
+    // No majority: the counts, and no conclusion.
+    let obs = dns_incident(248);
+    let mut m = measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0);
+    assert_eq!(m.recover_causes, Some(FailureCauses { stale_dns: 48, current_target: 48, unresolved: 0 }));
+    m.recover_causes = Some(FailureCauses { stale_dns: 40, current_target: 40, unresolved: 16 });
+    assert!(
+        m.to_owned_text().contains(
+            "  after the failover completed, customers kept failing for 1m36s: no single cause for most \
+             of those failures (40 to the current target, 40 to an old address, 16 unresolved)\n"
+        ),
+        "{}",
+        m.to_owned_text()
+    );
+}
+
+#[test]
+fn json_report_has_the_failure_causes() {
+    let obs = dns_incident(290);
+    let report = Report::new(
+        "dns",
+        "scenarios/dns.toml",
+        &obs,
+        measure(&obs, &Targets::default(), &[s(100)], s(10), 1.0),
+    );
+    let text = report.to_json();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["failure_causes"]["stale_dns"], 90);
+    assert_eq!(v["failure_causes"]["current_target"], 96);
+    assert_eq!(v["failure_causes"]["unresolved"], 10);
+    assert_eq!(v["recover_causes"]["stale_dns"], 90);
+    assert_eq!(v["recover_causes"]["current_target"], 6);
+    assert_eq!(v["recover_causes"]["unresolved"], 0);
+    assert_eq!(v["dominant_phase"], "recover", "96 s of the 196 s RTO");
+    assert_eq!(v["rto_breakdown"][1]["segment"], "respond");
+    assert_eq!(v["rto_breakdown"][1]["duration_ms"], 5_000);
+    let order: Vec<usize> =
+        ["\n  \"rto_breakdown\"", "\n  \"failure_causes\"", "\n  \"recover_causes\"", "\n  \"targets\""]
+            .iter()
+            .map(|k| text.find(k).unwrap_or_else(|| panic!("{k} at top level: {text}")))
+            .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "order: {order:?}");
+
+    let m = measure(&dns_incident(600), &Targets::default(), &[s(100)], s(10), 1.0);
+    let v: Value = serde_json::from_str(&Report::new("dns", "d.toml", &obs, m).to_json()).unwrap();
+    assert_eq!(v["recover_causes"], Value::Null);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reports
 
 fn sample_report(targets: &Targets) -> Report {
@@ -543,7 +818,13 @@ fn text_report_starts_with_the_seed_and_ends_with_the_reproduction_line() {
     assert!(text.contains("MISSED"), "{text}");
     assert!(text.contains("by 20s"), "{text}");
     assert!(text.contains("+00:01:40.000  fault"), "{text}");
-    assert!(text.contains("most of the RTO went to paging and acknowledgement"), "{text}");
+    assert!(
+        text.contains(
+            "  most of the RTO went to response (first alert to the runbook's first action: thresholds \
+             or humans): 3m11s of 5m20s (60%)"
+        ),
+        "{text}"
+    );
     assert!(!text.lines().any(|l| l.ends_with(' ')), "no trailing spaces");
     assert_eq!(text, gameday::report::text::render(&report), "deterministic");
 }

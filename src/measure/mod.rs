@@ -5,6 +5,7 @@
 //! the pager saw) and the [`Targets`], never the monitor's own account of the incident. All
 //! instants are simulated time since the start of the run.
 
+pub mod causes;
 pub mod observations;
 pub mod phases;
 pub mod restore;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use causes::FailureCauses;
 pub use observations::*;
 pub use phases::{Phase, PhaseStatus, Phases, RtoSegment, RtoShare};
 pub use restore::Restoration;
@@ -71,8 +73,15 @@ pub struct Measurement {
     pub phases: Phases,
     /// The segment of the RTO that took longest.
     pub dominant_phase: Option<RtoSegment>,
-    /// The RTO split into consecutive segments (empty unless restored after `t_fault`).
+    /// The RTO split into consecutive segments along the critical path: detect, respond,
+    /// mitigate, recover (empty unless restored after `t_fault`).
     pub rto_breakdown: Vec<RtoShare>,
+    /// Why the client requests sent at or after `t_fault` failed (over the whole run when there
+    /// is no `t_fault`), including those sent after restoration.
+    pub failure_causes: FailureCauses,
+    /// Why the client requests sent during the recover phase (failover completed, inclusive, to
+    /// restored, exclusive) failed; `None` when the recover phase was not measured.
+    pub recover_causes: Option<FailureCauses>,
     /// A verdict per target present in `[targets]`, in [`TargetName`] order.
     pub targets: BTreeMap<TargetName, TargetVerdict>,
     /// The restoration window used.
@@ -107,6 +116,9 @@ impl Measurement {
 ///   start for lack of a fault, or `recover` when customers were restored without (or before) a
 ///   completed failover, is not applicable.
 /// - Lost writes acknowledged after `t_fault` count as lost but clamp the RPO at 0.
+/// - Failure causes (see [`causes`]) compare each failed request's host with the service's DNS
+///   record at its send time; the recover phase's requests are those sent from the failover's
+///   completion up to (not including) the restoration instant.
 /// - `passed` is true when no verdict is `Missed`: not applicable means "cannot be judged on
 ///   this run" (no fault, no traffic, no failover on the path to restoration), which is not a
 ///   regression the scenario could catch; everything that did not happen but should have is
@@ -128,8 +140,16 @@ pub fn measure(
         _ => None,
     };
     let phases = phases::phases(&obs.events, t_fault, restoration);
-    let rto_breakdown = phases::rto_breakdown(t_fault, restoration, &phases);
+    let rto_breakdown = phases::rto_breakdown(&obs.events, t_fault, restoration, &phases);
     let dominant_phase = phases::dominant(&rto_breakdown);
+    let dns = causes::DnsHistory::of(&obs.events);
+    let failure_causes = causes::failure_causes(&obs.requests, &dns, t_fault.unwrap_or_default()..);
+    let recover_causes = match (phases.recover.status, phases.recover.from, phases.recover.to) {
+        (PhaseStatus::Measured, Some(done), Some(restored)) => {
+            Some(causes::failure_causes(&obs.requests, &dns, done..restored))
+        }
+        _ => None,
+    };
     let lost = writes::lost_writes(&obs.requests, &obs.final_writes, t_fault);
     let requests = RequestCounts::of(&obs.requests);
     let availability = requests.availability();
@@ -236,6 +256,8 @@ pub fn measure(
         phases,
         dominant_phase,
         rto_breakdown,
+        failure_causes,
+        recover_causes,
         targets: verdicts,
         window,
         success_threshold,

@@ -136,15 +136,20 @@ pub(crate) fn phases(events: &[WorldEvent], t_fault: Option<Duration>, restorati
     Phases { detect, page: page_phase, acknowledge, mitigate, recover }
 }
 
-/// A consecutive slice of the RTO, for "where did the time go".
+/// A consecutive slice of the RTO along the critical path, for "where did the time go".
+///
+/// Unlike the five contract [`Phases`] (which overlap and are each assertable), the segments
+/// tile `[t_fault, t_restored]`: each ends at the milestone customers actually waited for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RtoSegment {
     /// `t_fault` to the first alert.
     Detect,
-    /// First alert to the first acknowledgement: paging and the human.
-    Acknowledge,
-    /// To the failover's final effect.
+    /// First alert to the runbook's first action in the world (the first
+    /// [`WorldEventKind::RunbookStarted`]): automatic thresholds, or humans acknowledging and
+    /// deciding.
+    Respond,
+    /// The runbook's first action to the failover's final effect.
     Mitigate,
     /// To customers restored.
     Recover,
@@ -155,7 +160,7 @@ impl RtoSegment {
     pub fn name(self) -> &'static str {
         match self {
             RtoSegment::Detect => "detect",
-            RtoSegment::Acknowledge => "acknowledge",
+            RtoSegment::Respond => "respond",
             RtoSegment::Mitigate => "mitigate",
             RtoSegment::Recover => "recover",
         }
@@ -165,8 +170,10 @@ impl RtoSegment {
     pub fn describe(self) -> &'static str {
         match self {
             RtoSegment::Detect => "detection (fault to first alert)",
-            RtoSegment::Acknowledge => "paging and acknowledgement (first alert to first ack)",
-            RtoSegment::Mitigate => "mitigation (to failover completed)",
+            RtoSegment::Respond => {
+                "response (first alert to the runbook's first action: thresholds or humans)"
+            }
+            RtoSegment::Mitigate => "mitigation (the runbook's first action to failover completed)",
             RtoSegment::Recover => "recovery (to customers restored)",
         }
     }
@@ -184,14 +191,19 @@ pub struct RtoShare {
     pub share: f64,
 }
 
-/// Splits `[t_fault, t_restored]` into consecutive segments at the first alert, the first
-/// acknowledgement and the failover's completion.
+/// Splits `[t_fault, t_restored]` into consecutive segments at the first alert, the runbook's
+/// first action (the first [`WorldEventKind::RunbookStarted`] at or after `t_fault`) and the
+/// failover's completion.
 ///
 /// A milestone counts only when it lies on the critical path: present, not before `t_fault`, and
-/// not after any later milestone or `t_restored` (an acknowledgement that came after an
-/// automatic failover completed was not waited for). A dropped milestone's segment is zero and
-/// its time goes to the next kept one. Empty unless customers were restored after `t_fault`.
+/// not after any later milestone or `t_restored` (an alert that came after an automatic DNS
+/// switch had already started the runbook was not waited for). A dropped milestone's segment is
+/// zero and its time goes to the next kept one. Acknowledgements are not milestones: with an
+/// automatic failover, an ack that arrives while the runbook runs is not what customers waited
+/// for; with a manual one, the human's time is inside `Respond`. Empty unless customers were
+/// restored after `t_fault`.
 pub(crate) fn rto_breakdown(
+    events: &[WorldEvent],
     t_fault: Option<Duration>,
     restoration: Restoration,
     phases: &Phases,
@@ -203,10 +215,18 @@ pub(crate) fn rto_breakdown(
     if rto.is_zero() {
         return Vec::new();
     }
+    // A failover that was under way but completed just after the success ratio crossed the
+    // threshold (the last standby instances came up) ends its segment at the restoration
+    // rather than vanishing from the split. One that had not even started is off the path.
+    let runbook = first_event(events, WorldEventKind::RunbookStarted, t0);
+    let completed = match (runbook, phases.mitigate.to) {
+        (Some(start), Some(done)) if start <= restored => Some(done.min(restored)),
+        (_, done) => done,
+    };
     let milestones = [
         (RtoSegment::Detect, phases.detect.to),
-        (RtoSegment::Acknowledge, phases.acknowledge.to),
-        (RtoSegment::Mitigate, phases.mitigate.to),
+        (RtoSegment::Respond, runbook),
+        (RtoSegment::Mitigate, completed),
         (RtoSegment::Recover, Some(restored)),
     ];
     let mut shares = Vec::with_capacity(milestones.len());

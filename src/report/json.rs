@@ -5,8 +5,9 @@
 //! [`Measurement`] (`passed`, `t_fault_ms`, `first_failure_ms`,
 //! `restoration`, `rto_ms`, `rpo_ms`, `lost_writes`, `split_brain_writes`,
 //! `oldest_lost_write_ms`, `availability`, `error_rate`, `requests`, `error_budget`, `phases`,
-//! `dominant_phase`, `rto_breakdown`, `targets`, `window_ms`, `success_threshold`, `notes`),
-//! then `timeline`.
+//! `dominant_phase`, `rto_breakdown`, `failure_causes`, `recover_causes`, `targets`,
+//! `window_ms`, `success_threshold`, `notes`), then `timeline`. `failure_causes` is
+//! `{"stale_dns", "current_target", "unresolved"}`; `recover_causes` is the same or `null`.
 
 use serde::Serialize;
 

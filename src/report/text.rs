@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::{Report, format_clock, format_duration};
 use crate::measure::{
-    Phase, PhaseStatus, Quantity, Restoration, TargetName, TargetVerdict, Verdict, WorldEventKind,
-    format_ratio,
+    Measurement, Phase, PhaseStatus, Quantity, Restoration, TargetName, TargetVerdict, Verdict,
+    WorldEventKind, format_ratio,
 };
 
 /// Renders the report for people. Line 1 is `scenario <name> (<path>) seed <seed>`; the last
@@ -117,6 +117,9 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    for line in cause_lines(m) {
+        let _ = writeln!(out, "  {line}");
+    }
 
     let _ = writeln!(out, "\ncustomers");
     let mut rows = Vec::new();
@@ -204,6 +207,62 @@ pub fn verdict_line(name: TargetName, v: &TargetVerdict) -> String {
             format!("{name}: not applicable ({why}), target {target}")
         }
     }
+}
+
+/// Why customers failed: the whole outage, then the recover phase when it has failures.
+fn cause_lines(m: &Measurement) -> Vec<String> {
+    let c = m.failure_causes;
+    let since = if m.t_fault.is_some() { "since the fault" } else { "over the run" };
+    let mut lines = vec![if c.total() == 0 {
+        format!("customers' failed requests {since}: none")
+    } else {
+        format!(
+            "customers' failed requests {since}: {} to the current target, {} to an old address (DNS \
+             caching), {} unresolved",
+            c.current_target, c.stale_dns, c.unresolved
+        )
+    }];
+    let (Some(r), Some(length)) = (m.recover_causes, m.phases.recover.duration) else {
+        return lines;
+    };
+    let total = r.total();
+    if total == 0 {
+        return lines;
+    }
+    let head =
+        format!("after the failover completed, customers kept failing for {}", format_duration(length));
+    let most = |n: u64| n * 2 > total;
+    lines.push(if most(r.stale_dns) {
+        format!(
+            "{head}: {} of those failures went to the old address, so DNS caching is where that time went",
+            percent(r.stale_dns, total)
+        )
+    } else if most(r.current_target) {
+        format!(
+            "{head}: {} of those failures reached the current target, which could not serve yet \
+             (standby warming up or over capacity)",
+            percent(r.current_target, total)
+        )
+    } else if most(r.unresolved) {
+        format!(
+            "{head}: {} of those failures found no address (the name did not resolve)",
+            percent(r.unresolved, total)
+        )
+    } else {
+        format!(
+            "{head}: no single cause for most of those failures ({} to the current target, {} to an \
+             old address, {} unresolved)",
+            r.current_target, r.stale_dns, r.unresolved
+        )
+    });
+    lines
+}
+
+/// `part / total` as a whole percentage; never `0%` or `100%` unless it is exactly that.
+fn percent(part: u64, total: u64) -> String {
+    let p = (part as f64 * 100.0 / total as f64).round() as u64;
+    let p = if part > 0 && part < total { p.clamp(1, 99) } else { p };
+    format!("{p}%")
 }
 
 fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
