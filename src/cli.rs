@@ -7,10 +7,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diagnostic::LoadError;
 use crate::exit;
-use crate::scenario::Scenario;
 use crate::monitor::store::JsonlStore;
 use crate::monitor::{self, MonitorConfig};
 use crate::net::TokioNet;
+use crate::scenario::Scenario;
 use crate::time::SystemClock;
 
 /// gameday: does your failover plan hold before 3 a.m. comes?
@@ -76,7 +76,9 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Run { file, seed, format, check_determinism } => run_command(&file, seed, format, check_determinism),
+        Command::Run { file, seed, format, check_determinism } => {
+            run_command(&file, seed, format, check_determinism)
+        }
         Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
 }
@@ -100,7 +102,12 @@ fn report_load_error(err: &LoadError) {
     }
 }
 
-fn run_command(path: &std::path::Path, seed: Option<u64>, format: Format, check_determinism: bool) -> ExitCode {
+fn run_command(
+    path: &std::path::Path,
+    seed: Option<u64>,
+    format: Format,
+    check_determinism: bool,
+) -> ExitCode {
     let scenario = match Scenario::from_file(path) {
         Ok(scenario) => scenario,
         Err(e) => {
@@ -124,9 +131,14 @@ fn run_command(path: &std::path::Path, seed: Option<u64>, format: Format, check_
     if check_determinism {
         let again = scenario.run_with_seed(seed).map(|r| render(&r));
         if again.as_deref().ok() != Some(output.as_str()) {
-            eprintln!("non-determinism: two runs of {} with seed {seed} gave different reports", path.display());
+            eprintln!(
+                "non-determinism: two runs of {} with seed {seed} gave different reports",
+                path.display()
+            );
             if let Ok(again) = again {
-                if let Some((line, (a, b))) = output.lines().zip(again.lines()).enumerate().find(|(_, (a, b))| a != b) {
+                if let Some((line, (a, b))) =
+                    output.lines().zip(again.lines()).enumerate().find(|(_, (a, b))| a != b)
+                {
                     eprintln!("first difference at line {}:\n  first:  {a}\n  second: {b}", line + 1);
                 }
             }

@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use hyper::Method;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tokio::sync::Mutex as AsyncMutex;
 
 use crate::measure::WorldEventKind;
 use crate::sim::db;
@@ -53,7 +52,7 @@ pub struct Deployment {
     /// `slow_responses`: extra delay.
     pub slow: Option<Duration>,
     /// Admission token bucket: tokens left and when it was last refilled. It refills at
-    /// `capacity * rate` per second and holds one second's worth, so a short burst (clients
+    /// `capacity * rate` per second and holds two seconds' worth (at least two requests), so a short burst (clients
     /// released together after a DNS lookup) is absorbed while sustained overload is refused.
     pub bucket: (f64, Duration),
 }
@@ -91,7 +90,7 @@ struct AppState {
     service: String,
     region: String,
     deployments: SharedDeployments,
-    resolver: Arc<AsyncMutex<Resolver>>,
+    resolver: Arc<Resolver>,
     rng: Arc<Mutex<ChaCha8Rng>>,
     ground: Ground,
 }
@@ -104,7 +103,7 @@ pub async fn run_region(
     ground: Ground,
     seed: u64,
 ) -> std::io::Result<()> {
-    let resolver = Arc::new(AsyncMutex::new(Resolver::new(overrun)));
+    let resolver = Arc::new(Resolver::new(overrun));
     let mut servers = tokio::task::JoinSet::new();
     for (i, d) in deployments.in_region(&region).into_iter().enumerate() {
         let state = AppState {
@@ -154,7 +153,7 @@ async fn admit(s: &AppState, counts_toward_capacity: bool) -> Admission {
         if counts_toward_capacity {
             let per_second = d.capacity * d.rate;
             let (tokens, last) = d.bucket;
-            let tokens = (tokens + (now - last.min(now)).as_secs_f64() * per_second).min(per_second.max(1.0));
+            let tokens = (tokens + (now - last.min(now)).as_secs_f64() * per_second).min(burst(per_second));
             if tokens < 1.0 {
                 d.bucket = (tokens, now);
                 return (Admission::Refuse(StatusCode::SERVICE_UNAVAILABLE), d.slow);
@@ -171,7 +170,7 @@ async fn admit(s: &AppState, counts_toward_capacity: bool) -> Admission {
 }
 
 async fn database(s: &AppState, method: Method, path: &str, body: Option<String>) -> StatusCode {
-    let host = s.resolver.lock().await.resolve("db").await;
+    let host = s.resolver.resolve("db").await;
     let Some(host) = host else { return StatusCode::SERVICE_UNAVAILABLE };
     match call(method, &host, db::PORT, path, body, DB_DEADLINE).await {
         Some((200, _)) => StatusCode::OK,
@@ -245,4 +244,10 @@ async fn restart(State(s): State<AppState>) -> StatusCode {
         );
     });
     StatusCode::ACCEPTED
+}
+
+/// How many requests a deployment admits at once after a quiet spell: two seconds' worth, and
+/// at least two, so that the ordinary jitter of arrivals is never mistaken for overload.
+fn burst(per_second: f64) -> f64 {
+    (2.0 * per_second).max(2.0)
 }

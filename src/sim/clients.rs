@@ -10,7 +10,6 @@ use std::time::Duration;
 use hyper::Method;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tokio::sync::Mutex as AsyncMutex;
 
 use crate::measure::{RequestKind, RequestRecord};
 use crate::sim::dns::{Overrun, Resolver};
@@ -41,8 +40,8 @@ pub async fn run(
     seed: u64,
 ) -> std::io::Result<()> {
     let mut phases = ChaCha8Rng::seed_from_u64(seed ^ 0xCAC4E);
-    let customers: Vec<Arc<AsyncMutex<Resolver>>> = (0..CUSTOMERS)
-        .map(|_| Arc::new(AsyncMutex::new(Resolver::with_phase(overrun.clone(), phases.random::<f64>()))))
+    let customers: Vec<Arc<Resolver>> = (0..CUSTOMERS)
+        .map(|_| Arc::new(Resolver::with_phase(overrun.clone(), phases.random::<f64>())))
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, target) in targets.into_iter().enumerate() {
@@ -71,11 +70,11 @@ async fn request(
     target: Target,
     write_id: Option<u64>,
     timeout: Duration,
-    resolver: Arc<AsyncMutex<Resolver>>,
+    resolver: Arc<Resolver>,
     ground: Ground,
 ) {
     let sent = sim_now();
-    let host = resolver.lock().await.resolve(&target.service).await;
+    let host = resolver.resolve(&target.service).await;
     let ok = match &host {
         None => false,
         Some(host) => {

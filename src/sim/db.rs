@@ -217,43 +217,47 @@ async fn write(State(s): State<DbState>, body: String) -> StatusCode {
     StatusCode::OK
 }
 
+/// Promotes this replica: with fencing, the old primary is told the new epoch first (so it
+/// stops acknowledging writes while the replica catches up on what was already shipped); then
+/// promotion takes `promote_time`. Idempotent: a second call waits for the same promotion.
 async fn promote(State(s): State<DbState>) -> StatusCode {
     let role = s.cluster.peek(|c| c.nodes.get(&s.host).map(|n| n.role));
     match role {
         Some(Role::Primary) => return StatusCode::OK,
-        Some(Role::Promoting) => return StatusCode::ACCEPTED,
+        Some(Role::Promoting) => return wait_until_primary(&s).await,
         Some(Role::Replica) => {}
         None => return StatusCode::NOT_FOUND,
     }
-    let promote_time = s.cluster.with(|c| {
-        if let Some(n) = c.nodes.get_mut(&s.host) {
-            n.role = Role::Promoting;
-        }
-        c.promote_time
-    });
-    s.ground.event(
-        format!("db:{}", s.host),
-        WorldEventKind::RunbookStarted,
-        format!("promotion of {} begins", s.host),
-    );
-    tokio::time::sleep(promote_time).await;
-    let (epoch, old, fencing) = s.cluster.with(|c| {
+    let (promote_time, epoch, old, fencing) = s.cluster.with(|c| {
         let old =
             c.nodes.iter().find(|(h, n)| **h != s.host && n.role == Role::Primary).map(|(h, _)| h.clone());
-        let node = c.nodes.get_mut(&s.host).expect("promoting node exists");
-        node.role = Role::Primary;
-        node.epoch += 1;
-        (node.epoch, old, c.fencing)
+        let node = c.nodes.get_mut(&s.host).expect("the node exists");
+        node.role = Role::Promoting;
+        (c.promote_time, node.epoch + 1, old, c.fencing)
     });
-    s.ground.event(
-        format!("db:{}", s.host),
-        WorldEventKind::Promoted,
-        format!("{} is primary at epoch {epoch}", s.host),
-    );
+    let source = format!("db:{}", s.host);
+    s.ground.event(source.clone(), WorldEventKind::RunbookStarted, format!("promotion of {} begins", s.host));
     if let (true, Some(old)) = (fencing, old) {
         tokio::spawn(fence_until_acknowledged(old, epoch));
     }
+    tokio::time::sleep(promote_time).await;
+    s.cluster.with(|c| {
+        let node = c.nodes.get_mut(&s.host).expect("the node exists");
+        node.role = Role::Primary;
+        node.epoch = epoch;
+    });
+    s.ground.event(source, WorldEventKind::Promoted, format!("{} is primary at epoch {epoch}", s.host));
     StatusCode::OK
+}
+
+async fn wait_until_primary(s: &DbState) -> StatusCode {
+    loop {
+        let notified = s.cluster.changed.notified();
+        if s.cluster.peek(|c| c.nodes.get(&s.host).is_some_and(|n| n.role == Role::Primary)) {
+            return StatusCode::OK;
+        }
+        notified.await;
+    }
 }
 
 /// Tells the old primary about the new epoch, retrying until it hears it (it may be
@@ -308,7 +312,11 @@ async fn replication_receiver(s: DbState) -> std::io::Result<()> {
                     break;
                 };
                 let applied = s.cluster.with(|c| {
-                    let node = c.nodes.get_mut(&s.host).filter(|n| n.role == Role::Replica)?;
+                    // A promoting replica still applies what the old primary shipped before it was fenced.
+                    let node = c
+                        .nodes
+                        .get_mut(&s.host)
+                        .filter(|n| matches!(n.role, Role::Replica | Role::Promoting))?;
                     if lsn == node.wal.len() as u64 + 1 {
                         node.wal.push(WalEntry {
                             lsn,
@@ -332,10 +340,9 @@ async fn replication_sender(s: DbState) {
     loop {
         let target = s.cluster.peek(|c| {
             let me = c.nodes.get(&s.host)?;
-            (me.role == Role::Primary && !me.fenced)
-                .then(|| c.replica.clone())
-                .flatten()
-                .filter(|r| *r != s.host)
+            // A fenced primary still ships what it committed before the fence: the promoting
+            // replica applies it until promotion completes.
+            (me.role == Role::Primary).then(|| c.replica.clone()).flatten().filter(|r| *r != s.host)
         });
         let Some(replica) = target else {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -369,7 +376,7 @@ async fn ship(s: &DbState, replica: &str) -> std::io::Result<()> {
             let notified = s.cluster.changed.notified();
             let (entry, due, still_primary) = s.cluster.peek(|c| {
                 let me = c.nodes.get(&s.host);
-                let still = me.is_some_and(|n| n.role == Role::Primary && !n.fenced);
+                let still = me.is_some_and(|n| n.role == Role::Primary);
                 let entry =
                     me.and_then(|n| n.wal.get(usize::try_from(next - 1).unwrap_or(usize::MAX)).copied());
                 let due = entry.map(|e| {

@@ -131,10 +131,11 @@ impl Overrun {
 
 /// A caching stub resolver. Answers are kept for their TTL (plus any overrun); a failed
 /// connection to the answer does not flush it; when the server cannot be reached, a stale
-/// answer is used rather than none.
+/// answer is used rather than none. Lookups run concurrently (the cache is locked only to read
+/// and write it, never across a query), as in a real stub resolver.
 #[derive(Debug)]
 pub struct Resolver {
-    cache: BTreeMap<String, (String, Duration)>,
+    cache: Mutex<BTreeMap<String, (String, Duration)>>,
     overrun: Overrun,
     /// Fraction of the TTL the very first answer is kept for, as if it had been fetched
     /// earlier: a population of customers whose caches expire at staggered times, not all at
@@ -150,16 +151,20 @@ impl Resolver {
 
     /// An empty cache whose first answer per name lives `phase` (0..=1) of its TTL.
     pub fn with_phase(overrun: Overrun, phase: f64) -> Self {
-        Self { cache: BTreeMap::new(), overrun, phase: phase.clamp(0.0, 1.0) }
+        Self { cache: Mutex::new(BTreeMap::new()), overrun, phase: phase.clamp(0.0, 1.0) }
+    }
+
+    fn cache<T>(&self, f: impl FnOnce(&mut BTreeMap<String, (String, Duration)>) -> T) -> T {
+        f(&mut self.cache.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The host `name` points at, from the cache or the server.
-    pub async fn resolve(&mut self, name: &str) -> Option<String> {
+    pub async fn resolve(&self, name: &str) -> Option<String> {
         let now = sim_now();
-        if let Some((host, expires)) = self.cache.get(name) {
-            if now < *expires + self.overrun.get() {
-                return Some(host.clone());
-            }
+        let fresh =
+            self.cache(|c| c.get(name).filter(|(_, expires)| now < *expires + self.overrun.get()).cloned());
+        if let Some((host, _)) = fresh {
+            return Some(host);
         }
         let answer =
             call(Method::GET, "dns", PORT, &format!("/resolve/{name}"), None, Duration::from_secs(2)).await;
@@ -168,13 +173,13 @@ impl Resolver {
             let (host, ttl) = text.split_once(' ')?;
             Some((host.to_owned(), Duration::from_millis(ttl.parse().ok()?)))
         });
-        match parsed {
+        self.cache(|c| match parsed {
             Some((host, ttl)) => {
-                let ttl = if self.cache.contains_key(name) { ttl } else { ttl.mul_f64(self.phase) };
-                self.cache.insert(name.to_owned(), (host.clone(), sim_now() + ttl));
+                let ttl = if c.contains_key(name) { ttl } else { ttl.mul_f64(self.phase) };
+                c.insert(name.to_owned(), (host.clone(), sim_now() + ttl));
                 Some(host)
             }
-            None => self.cache.get(name).map(|(host, _)| host.clone()),
-        }
+            None => c.get(name).map(|(host, _)| host.clone()),
+        })
     }
 }

@@ -162,8 +162,27 @@ fn initial_world(scenario: &Scenario) -> World {
     }
 }
 
+/// Ephemeral ports of every simulated host: above every port the world listens on.
+const EPHEMERAL_PORTS: std::ops::RangeInclusive<u16> = 10_000..=65_535;
+
 /// Runs `scenario` with `seed` and returns what the world recorded.
+///
+/// A panic inside the simulator (turmoil running out of ephemeral ports on a host whose
+/// connection attempts keep failing for hours, say) is turned into a [`SimError`] naming it,
+/// instead of taking the process down.
 pub fn run(scenario: &Scenario, seed: u64) -> Result<Observations, SimError> {
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| simulate(scenario, seed)));
+    attempt.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(SimError { at: Duration::ZERO, message: format!("the simulator panicked: {message}") })
+    })
+}
+
+fn simulate(scenario: &Scenario, seed: u64) -> Result<Observations, SimError> {
     let world = initial_world(scenario);
     let mut sim = turmoil::Builder::new()
         .simulation_duration(scenario.duration + Duration::from_secs(3600))
@@ -173,6 +192,10 @@ pub fn run(scenario: &Scenario, seed: u64) -> Result<Observations, SimError> {
         .min_message_latency(Duration::ZERO)
         .max_message_latency(Duration::ZERO)
         .tcp_capacity(4096)
+        // turmoil 0.7.2 keeps the socket of a connection attempt that failed (refused across a
+        // partition, or abandoned at a timeout) and with it its ephemeral port: give hosts the
+        // widest range clear of the world's own ports so long outages do not run out.
+        .ephemeral_ports(EPHEMERAL_PORTS)
         .build();
     register_hosts(&mut sim, scenario, &world, seed);
     let all = hosts(scenario);
