@@ -1,5 +1,5 @@
-//! Every fault kind of DESIGN.md section 2 does what it says, judged from ground truth: one
-//! short scenario per kind, one check each. Adding a case is adding a row.
+//! Every fault kind of DESIGN.md section 2 (and the DNS health check) does what it says, judged
+//! from ground truth: one short scenario per kind, one check each.
 
 use std::time::Duration;
 
@@ -220,4 +220,27 @@ fn a_monitor_crash_delays_detection_until_it_restarts_and_pages_once() {
     assert!(alert >= Duration::from_secs(7 * 60), "alert at {alert:?}, the monitor was down until 7m");
     let pages = r.timeline.iter().filter(|e| e.kind == WorldEventKind::PageReceived).count();
     assert_eq!(pages, 1, "{}", r.to_text());
+}
+
+#[test]
+fn dns_health_checks_switch_the_record_on_their_own() {
+    let text = BASE.replace("TARGETS", "").replace("FENCING", "true").replace(
+        "[dns]\nttl = \"60s\"",
+        "[dns]\nttl = \"60s\"\n[dns.health_check]\ninterval = \"10s\"\nfailures = 3",
+    ) + &outage();
+    assert!(text.contains("[dns.health_check]"));
+    let scenario = Scenario::parse(&SourceFile::new("faults.toml", text)).unwrap_or_else(|e| panic!("{e}"));
+    let r = scenario.run().unwrap();
+    let switch = r
+        .timeline
+        .iter()
+        .find(|e| e.kind == WorldEventKind::DnsChanged && e.source == "dns-health-check")
+        .unwrap_or_else(|| panic!("no health-checked switch: {}", r.to_text()));
+    assert_eq!(switch.details, "order-service -> us-west-2-app");
+    // Three failed checks 10s apart, the first at the fault.
+    assert!(
+        switch.at >= Duration::from_secs(320) && switch.at <= Duration::from_secs(332),
+        "{:?}",
+        switch.at
+    );
 }

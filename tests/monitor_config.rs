@@ -1,9 +1,11 @@
 //! Bad monitor configs are rejected with the file, line, column and what is allowed; the CLI
 //! maps each kind of failure to its exit code.
 
+mod input_errors;
+
 use std::process::Command;
 
-use gameday::diagnostic::{LoadError, SourceFile};
+use gameday::diagnostic::SourceFile;
 use gameday::monitor::MonitorConfig;
 use gameday::monitor::decide::policy::FailoverMode;
 
@@ -19,22 +21,13 @@ failover_after = 6
 
 /// Parses `text` and returns each error as `line:column: message`.
 fn errors(text: &str) -> Vec<String> {
-    match MonitorConfig::parse(&SourceFile::new("m.toml", text)) {
-        Ok(_) => Vec::new(),
-        Err(LoadError::Invalid(problems)) => {
-            problems.iter().map(|p| format!("{}:{}: {}", p.line, p.column, p.message)).collect()
-        }
-        Err(other) => panic!("unexpected {other}"),
-    }
+    input_errors::positions(MonitorConfig::parse(&SourceFile::new("m.toml", text)))
 }
 
 /// Asserts that `text` fails with exactly one error at `at` (`line:column`) mentioning `needle`.
 #[track_caller]
 fn check(text: &str, at: &str, needle: &str) {
-    let errors = errors(text);
-    assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
-    assert!(errors[0].starts_with(&format!("{at}: ")), "expected the error at {at}: {}", errors[0]);
-    assert!(errors[0].contains(needle), "expected {needle:?} in {}", errors[0]);
+    input_errors::assert_one(&errors(text), at, needle);
 }
 
 #[test]

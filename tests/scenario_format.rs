@@ -2,6 +2,8 @@
 //! values, every kind of mistake is reported at its line and column, several mistakes are
 //! reported at once, and no input makes the parser panic.
 
+mod input_errors;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -47,22 +49,13 @@ fn parse(text: &str) -> Result<Scenario, LoadError> {
 
 /// Parses `text` and returns each error as `line:column: message`.
 fn errors(text: &str) -> Vec<String> {
-    match parse(text) {
-        Ok(_) => Vec::new(),
-        Err(LoadError::Invalid(problems)) => {
-            problems.iter().map(|p| format!("{}:{}: {}", p.line, p.column, p.message)).collect()
-        }
-        Err(other) => panic!("unexpected {other}"),
-    }
+    input_errors::positions(parse(text))
 }
 
 /// Asserts that `text` fails with exactly one error at `at` (`line:column`) mentioning `needle`.
 #[track_caller]
 fn check(text: &str, at: &str, needle: &str) {
-    let errors = errors(text);
-    assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
-    assert!(errors[0].starts_with(&format!("{at}: ")), "expected the error at {at}: {}", errors[0]);
-    assert!(errors[0].contains(needle), "expected {needle:?} in {}", errors[0]);
+    input_errors::assert_one(&errors(text), at, needle);
 }
 
 /// BASE with the first occurrence of `from` replaced.
