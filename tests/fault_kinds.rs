@@ -143,7 +143,8 @@ fn http_errors_fail_the_given_fraction() {
         "",
         true,
     );
-    let share = failed(&r) as f64 / 4800.0;
+    // Two minutes of 20 requests per second.
+    let share = failed(&r) as f64 / 2400.0;
     assert!((0.3..0.7).contains(&share), "two minutes at 50% errors: {} failed", failed(&r));
 }
 

@@ -19,7 +19,8 @@ use crate::sim::db;
 use crate::sim::dns::{Overrun, Resolver};
 use crate::sim::ground::Ground;
 use crate::sim::net::sim_now;
-use crate::sim::serve::{call, serve};
+use crate::sim::pool::Pool;
+use crate::sim::serve::serve;
 
 /// How long a restart takes before the service serves again.
 pub const RESTART_TIME: Duration = Duration::from_secs(10);
@@ -91,6 +92,7 @@ struct AppState {
     region: String,
     deployments: SharedDeployments,
     resolver: Arc<Resolver>,
+    pool: Arc<Pool>,
     rng: Arc<Mutex<ChaCha8Rng>>,
     ground: Ground,
 }
@@ -104,6 +106,7 @@ pub async fn run_region(
     seed: u64,
 ) -> std::io::Result<()> {
     let resolver = Arc::new(Resolver::new(overrun));
+    let pool = Arc::new(Pool::default());
     let mut servers = tokio::task::JoinSet::new();
     for (i, d) in deployments.in_region(&region).into_iter().enumerate() {
         let state = AppState {
@@ -111,6 +114,7 @@ pub async fn run_region(
             region: region.clone(),
             deployments: deployments.clone(),
             resolver: resolver.clone(),
+            pool: pool.clone(),
             rng: Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ (0xA99 + i as u64)))),
             ground: ground.clone(),
         };
@@ -172,7 +176,7 @@ async fn admit(s: &AppState, counts_toward_capacity: bool) -> Admission {
 async fn database(s: &AppState, method: Method, path: &str, body: Option<String>) -> StatusCode {
     let host = s.resolver.resolve("db").await;
     let Some(host) = host else { return StatusCode::SERVICE_UNAVAILABLE };
-    match call(method, &host, db::PORT, path, body, DB_DEADLINE).await {
+    match s.pool.call(method, &host, db::PORT, path, body, DB_DEADLINE).await {
         Some((200, _)) => StatusCode::OK,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -1,6 +1,7 @@
 //! Synthetic customers on the `clients` host: each service gets `rate` requests per second,
 //! reads and writes mixed by `write_ratio` with a seeded RNG, every outcome recorded.
-//! Requests take turns among [`CUSTOMERS`] customers, each with its own resolver cache whose
+//! Requests take turns among [`CUSTOMERS`] customers, each with its own kept-alive
+//! connections and its own resolver cache whose
 //! first answer expires at a seeded point of its TTL, so that after a DNS change customers
 //! move over across one TTL, as a real population does.
 
@@ -15,7 +16,13 @@ use crate::measure::{RequestKind, RequestRecord};
 use crate::sim::dns::{Overrun, Resolver};
 use crate::sim::ground::Ground;
 use crate::sim::net::sim_now;
-use crate::sim::serve::call;
+use crate::sim::pool::Pool;
+
+/// One customer: a DNS cache and the connections it keeps open.
+pub struct Customer {
+    resolver: Resolver,
+    connections: Pool,
+}
 
 /// How many customers (each with its own DNS cache) share the offered load.
 pub const CUSTOMERS: usize = 50;
@@ -40,8 +47,11 @@ pub async fn run(
     seed: u64,
 ) -> std::io::Result<()> {
     let mut phases = ChaCha8Rng::seed_from_u64(seed ^ 0xCAC4E);
-    let customers: Vec<Arc<Resolver>> = (0..CUSTOMERS)
-        .map(|_| Arc::new(Resolver::with_phase(overrun.clone(), phases.random::<f64>())))
+    let customers: Vec<Arc<Customer>> = (0..CUSTOMERS)
+        .map(|_| {
+            let resolver = Resolver::with_phase(overrun.clone(), phases.random::<f64>());
+            Arc::new(Customer { resolver, connections: Pool::default() })
+        })
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, target) in targets.into_iter().enumerate() {
@@ -52,13 +62,13 @@ pub async fn run(
             let mut next_write = 0u64;
             for turn in 0usize.. {
                 ticks.tick().await;
-                let resolver = customers[turn % customers.len()].clone();
+                let customer = customers[turn % customers.len()].clone();
                 let write = rng.random::<f64>() < write_ratio;
                 let write_id = write.then(|| {
                     next_write += 1;
                     ((index as u64) << 40) | next_write
                 });
-                tokio::spawn(request(target.clone(), write_id, timeout, resolver, ground.clone()));
+                tokio::spawn(request(target.clone(), write_id, timeout, customer, ground.clone()));
             }
         });
     }
@@ -70,11 +80,11 @@ async fn request(
     target: Target,
     write_id: Option<u64>,
     timeout: Duration,
-    resolver: Arc<Resolver>,
+    customer: Arc<Customer>,
     ground: Ground,
 ) {
     let sent = sim_now();
-    let host = resolver.resolve(&target.service).await;
+    let host = customer.resolver.resolve(&target.service).await;
     let ok = match &host {
         None => false,
         Some(host) => {
@@ -83,7 +93,8 @@ async fn request(
                 None => (Method::GET, "/api/read", None),
             };
             let left = timeout.saturating_sub(sim_now() - sent);
-            matches!(call(method, host, target.port, path, body, left).await, Some((200, _)))
+            let answer = customer.connections.call(method, host, target.port, path, body, left).await;
+            matches!(answer, Some((200, _)))
         }
     };
     let kind = if write_id.is_some() { RequestKind::Write } else { RequestKind::Read };

@@ -11,6 +11,7 @@ pub mod ground;
 pub mod monitor_config;
 pub mod net;
 pub mod pager;
+pub mod pool;
 pub mod serve;
 
 use std::collections::{BTreeMap, BTreeSet};
