@@ -6,6 +6,7 @@
 //! move over across one TTL, as a real population does.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hyper::Method;
@@ -13,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::measure::{RequestKind, RequestRecord};
+use crate::scenario::Traffic;
 use crate::sim::dns::{Overrun, Resolver};
 use crate::sim::ground::Ground;
 use crate::sim::net::sim_now;
@@ -39,12 +41,11 @@ pub struct Target {
 /// Runs the customers until the host stops.
 pub async fn run(
     targets: Vec<Target>,
-    rate: f64,
-    write_ratio: f64,
-    timeout: Duration,
+    traffic: Traffic,
     overrun: Overrun,
     ground: Ground,
     seed: u64,
+    write_ids: Arc<AtomicU64>,
 ) -> std::io::Result<()> {
     let mut phases = ChaCha8Rng::seed_from_u64(seed ^ 0xCAC4E);
     let customers: Vec<Arc<Customer>> = (0..CUSTOMERS)
@@ -55,19 +56,17 @@ pub async fn run(
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, target) in targets.into_iter().enumerate() {
-        let (customers, ground) = (customers.clone(), ground.clone());
+        let (customers, ground, write_ids) = (customers.clone(), ground.clone(), write_ids.clone());
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0xC11E + index as u64));
+        let Traffic { rate, write_ratio, timeout, .. } = traffic.clone();
         tasks.spawn(async move {
             let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-            let mut next_write = 0u64;
             for turn in 0usize.. {
                 ticks.tick().await;
                 let customer = customers[turn % customers.len()].clone();
                 let write = rng.random::<f64>() < write_ratio;
-                let write_id = write.then(|| {
-                    next_write += 1;
-                    ((index as u64) << 40) | next_write
-                });
+                // Ids come from a counter outside the host: unique even across a restart of it.
+                let write_id = write.then(|| write_ids.fetch_add(1, Ordering::Relaxed) + 1);
                 tokio::spawn(request(target.clone(), write_id, timeout, customer, ground.clone()));
             }
         });

@@ -48,6 +48,8 @@ pub(crate) struct World {
     pub overrun: Overrun,
     pub pager: SharedPager,
     pub store: MemoryStore,
+    /// The customers' write-id counter (outside the `clients` host, so ids stay unique).
+    pub write_ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Every host name of the world, in registration order.
@@ -160,6 +162,7 @@ fn initial_world(scenario: &Scenario) -> World {
         overrun: Overrun::default(),
         pager: SharedPager::default(),
         store: MemoryStore::default(),
+        write_ids: std::sync::Arc::default(),
     }
 }
 
@@ -324,16 +327,7 @@ fn register_hosts(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &World
                     sim.host("clients", move || {
                         let (w, targets, t) = (w.clone(), targets.clone(), t.clone());
                         async move {
-                            clients::run(
-                                targets,
-                                t.rate,
-                                t.write_ratio,
-                                t.timeout,
-                                w.overrun,
-                                w.ground,
-                                seed,
-                            )
-                            .await?;
+                            clients::run(targets, t, w.overrun, w.ground, seed, w.write_ids).await?;
                             Ok(())
                         }
                     });
