@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::check;
 use crate::diagnostic::LoadError;
 use crate::exit;
 use crate::monitor::store::JsonlStore;
@@ -45,6 +46,22 @@ pub enum Format {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run every scenario under the given files or folders on all cores and judge each against
+    /// what it is meant to show (exit 1 when one does not, 3 for invalid files, 4 for none).
+    Check {
+        /// Scenario files or folders (searched for `*.toml`).
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Also write a JUnit XML report here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Scenarios run at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Run one scenario in the simulated world and judge its targets (exit 1 when one is missed).
     Run {
         /// The scenario file.
@@ -76,6 +93,9 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Check { paths, format, junit, jobs } => {
+            check_command(&paths, format, junit.as_deref(), jobs)
+        }
         Command::Run { file, seed, format, check_determinism } => {
             run_command(&file, seed, format, check_determinism)
         }
@@ -147,6 +167,109 @@ fn run_command(
     }
     println!("{output}");
     ExitCode::from(report.exit_code())
+}
+
+fn check_command(
+    paths: &[PathBuf],
+    format: Format,
+    junit: Option<&std::path::Path>,
+    jobs: Option<usize>,
+) -> ExitCode {
+    let files = match check::discover::scenario_files(paths) {
+        Ok(files) if !files.is_empty() => files,
+        Ok(_) => {
+            eprintln!("error: no scenario (*.toml) found under {}", show_paths(paths));
+            return ExitCode::from(exit::NOT_FOUND);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::NOT_FOUND);
+        }
+    };
+    let mut scenarios = Vec::new();
+    let mut invalid = 0;
+    for file in &files {
+        match Scenario::from_file(file) {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(e) => {
+                report_load_error(&e);
+                invalid += 1;
+            }
+        }
+    }
+    if invalid > 0 {
+        eprintln!("{invalid} of {} scenario files are invalid; nothing was run", files.len());
+        return ExitCode::from(exit::INVALID_INPUT);
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let progress = progress_bar(scenarios.len());
+    let outcomes = check::run_all(&scenarios, jobs, |outcome| {
+        if let Some(bar) = &progress {
+            bar.set_message(outcome.name.clone());
+            bar.inc(1);
+        }
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some(path) = junit {
+        if let Err(e) = std::fs::write(path, check::junit::render(&outcomes)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(exit::RUNTIME);
+        }
+    }
+    match format {
+        Format::Text => print!("{}", check::summary::render(&outcomes)),
+        Format::Json => println!("{}", check_json(&outcomes)),
+    }
+    if outcomes.iter().all(|o| o.ok) {
+        ExitCode::from(exit::SUCCESS)
+    } else {
+        ExitCode::from(exit::TARGET_MISSED)
+    }
+}
+
+fn show_paths(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// A progress bar on a terminal; none when piped or under CI, where it would only be noise.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} scenarios  {wide_msg}") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn check_json(outcomes: &[check::Outcome]) -> String {
+    let scenarios: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| {
+            let report = o
+                .report
+                .as_ref()
+                .ok()
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.to_json()).ok());
+            serde_json::json!({
+                "path": o.path.display().to_string(),
+                "scenario": o.name,
+                "seed": o.seed,
+                "ok": o.ok,
+                "why": o.why,
+                "missed": o.missed(),
+                "report": report,
+            })
+        })
+        .collect();
+    let passed = outcomes.iter().filter(|o| o.ok).count();
+    let doc =
+        serde_json::json!({"passed": passed, "failed": outcomes.len() - passed, "scenarios": scenarios});
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
 fn init_logging(format: LogFormat) {

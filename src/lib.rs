@@ -3,6 +3,7 @@
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
+pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod exit;

@@ -27,7 +27,7 @@ pub use verdict::{Quantity, TargetName, TargetVerdict, Verdict};
 pub use writes::{ErrorBudget, LostWrites, RequestCounts};
 
 use crate::scenario::Targets;
-use verdict::{Outcome, judge_availability, judge_duration};
+use verdict::{Outcome, judge_availability, judge_count, judge_duration};
 
 /// Everything measured on one run, and the verdicts.
 ///
@@ -230,12 +230,15 @@ pub fn measure(
             TargetName::Acknowledge => phase_outcome(&phases.acknowledge),
             TargetName::Mitigate => phase_outcome(&phases.mitigate),
             TargetName::Recover => phase_outcome(&phases.recover),
-            TargetName::Availability => continue,
+            TargetName::Availability | TargetName::LostWrites => continue,
         };
         verdicts.insert(name, judge_duration(target, outcome));
     }
     if let Some(a) = targets.availability {
         verdicts.insert(TargetName::Availability, judge_availability(a, availability));
+    }
+    if let Some(most) = targets.lost_writes {
+        verdicts.insert(TargetName::LostWrites, judge_count(most, lost.count));
     }
     let passed = !verdicts.values().any(|v| v.verdict.is_missed());
 

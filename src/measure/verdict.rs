@@ -28,11 +28,13 @@ pub enum TargetName {
     Recover,
     /// Successful / total requests.
     Availability,
+    /// At most this many acknowledged writes lost (split-brain ones included).
+    LostWrites,
 }
 
 impl TargetName {
     /// Every target, in report order.
-    pub const ALL: [TargetName; 8] = [
+    pub const ALL: [TargetName; 9] = [
         TargetName::Rto,
         TargetName::Rpo,
         TargetName::Detect,
@@ -41,6 +43,7 @@ impl TargetName {
         TargetName::Mitigate,
         TargetName::Recover,
         TargetName::Availability,
+        TargetName::LostWrites,
     ];
 
     /// The name as written in `[targets]`.
@@ -54,6 +57,7 @@ impl TargetName {
             TargetName::Mitigate => "mitigate",
             TargetName::Recover => "recover",
             TargetName::Availability => "availability",
+            TargetName::LostWrites => "lost_writes",
         }
     }
 }
@@ -71,6 +75,8 @@ pub enum Quantity {
     Duration(Duration),
     /// A ratio, 0..=1 (availability).
     Ratio(f64),
+    /// A number of things (lost writes).
+    Count(u64),
 }
 
 impl Quantity {
@@ -78,7 +84,7 @@ impl Quantity {
     pub fn as_duration(self) -> Option<Duration> {
         match self {
             Quantity::Duration(d) => Some(d),
-            Quantity::Ratio(_) => None,
+            Quantity::Ratio(_) | Quantity::Count(_) => None,
         }
     }
 
@@ -86,7 +92,7 @@ impl Quantity {
     pub fn as_ratio(self) -> Option<f64> {
         match self {
             Quantity::Ratio(r) => Some(r),
-            Quantity::Duration(_) => None,
+            Quantity::Duration(_) | Quantity::Count(_) => None,
         }
     }
 }
@@ -97,6 +103,7 @@ impl Serialize for Quantity {
         match self {
             Quantity::Duration(d) => s.serialize_u64(millis(*d)),
             Quantity::Ratio(r) => s.serialize_f64(*r),
+            Quantity::Count(n) => s.serialize_u64(*n),
         }
     }
 }
@@ -194,6 +201,15 @@ impl Serialize for TargetVerdict {
                 st.serialize_field("target_ms", &millis(target))?;
                 st.serialize_field("by_ms", &ms(self.verdict.by()))?;
             }
+            Quantity::Count(target) => {
+                let count = |q: Option<Quantity>| match q {
+                    Some(Quantity::Count(n)) => Some(n),
+                    _ => None,
+                };
+                st.serialize_field("measured", &count(self.verdict.measured()))?;
+                st.serialize_field("target", &target)?;
+                st.serialize_field("by", &count(self.verdict.by()))?;
+            }
             Quantity::Ratio(target) => {
                 let ratio = |q: Option<Quantity>| q.and_then(Quantity::as_ratio);
                 st.serialize_field("measured", &ratio(self.verdict.measured()))?;
@@ -235,6 +251,20 @@ pub(crate) fn judge_duration(target: Duration, outcome: Outcome) -> TargetVerdic
 }
 
 /// Judges an availability against its target: met when `measured >= target`.
+/// A count target: at most `target` (lost writes).
+pub(crate) fn judge_count(target: u64, measured: u64) -> TargetVerdict {
+    let verdict = if measured <= target {
+        Verdict::Met { measured: Quantity::Count(measured) }
+    } else {
+        Verdict::Missed {
+            measured: Some(Quantity::Count(measured)),
+            by: Some(Quantity::Count(measured - target)),
+            why: None,
+        }
+    };
+    TargetVerdict { target: Quantity::Count(target), verdict }
+}
+
 pub(crate) fn judge_availability(target: f64, measured: Option<f64>) -> TargetVerdict {
     let verdict = match measured {
         None => Verdict::NotApplicable { why: "the clients sent no request".into() },

@@ -291,6 +291,7 @@ fn quantity(q: Quantity) -> String {
     match q {
         Quantity::Duration(d) => format_duration(d),
         Quantity::Ratio(r) => format_ratio(r),
+        Quantity::Count(n) => n.to_string(),
     }
 }
 
@@ -298,6 +299,7 @@ fn by_amount(q: Quantity) -> String {
     match q {
         Quantity::Duration(d) => format_duration(d),
         Quantity::Ratio(r) => format!("{} pp", trim_number(r * 100.0)),
+        Quantity::Count(n) => n.to_string(),
     }
 }
 

@@ -42,6 +42,22 @@ pub struct Scenario {
     pub responders: BTreeMap<String, Responder>,
     /// Faults, sorted by `at` (stable for equal times).
     pub faults: Vec<Fault>,
+    /// What the scenario is meant to show: a plan that holds, or one that does not.
+    pub expect: Expectation,
+}
+
+/// What a scenario is meant to show (`expect`, `expect_missed`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Expectation {
+    /// Every target is met (the default).
+    #[default]
+    Pass,
+    /// The plan does not hold: some target is missed. When `missed` names targets (by their
+    /// `[targets]` key: `rto`, `rpo`, `detect`, ...), exactly those must be missed.
+    Fail {
+        /// The targets that must be missed; empty means any.
+        missed: Vec<String>,
+    },
 }
 
 /// Targets; `None` means not asserted.
@@ -63,6 +79,9 @@ pub struct Targets {
     pub recover: Option<Duration>,
     /// Minimum availability over the scenario, 0..1.
     pub availability: Option<f64>,
+    /// Most acknowledged writes that may be lost (0 is allowed: "lose nothing"). Unlike the
+    /// RPO, it also catches split-brain writes acknowledged after the fault.
+    pub lost_writes: Option<u64>,
     /// Overrides `t_fault` (default: the first fault's `at`).
     pub incident_start: Option<Duration>,
 }
@@ -102,6 +121,18 @@ pub struct Service {
     pub scale_up: Duration,
     /// Fraction of the offered load the standby can take (0..=1; load above is 503).
     pub capacity: f64,
+    /// What the monitor's runbook does for this service.
+    pub runbook: Runbook,
+}
+
+/// The remedy the monitor's runbook applies when it acts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Runbook {
+    /// Promote the replica, move DNS to the standby (the default).
+    #[default]
+    Failover,
+    /// Restart the service where it runs (for faults a restart clears, like pool exhaustion).
+    Restart,
 }
 
 /// Replication mode.

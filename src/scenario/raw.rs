@@ -75,6 +75,15 @@ pub struct RawScenario {
     pub responders: BTreeMap<String, RawResponder>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
+    pub expect: Option<Spanned<RawExpect>>,
+    pub expect_missed: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawExpect {
+    Pass,
+    Fail,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,6 +97,7 @@ pub struct RawTargets {
     pub mitigate: Option<SpannedDuration>,
     pub recover: Option<SpannedDuration>,
     pub availability: Option<Spanned<f64>>,
+    pub lost_writes: Option<Spanned<u64>>,
     pub incident_start: Option<SpannedDuration>,
 }
 
@@ -121,6 +131,14 @@ pub struct RawService {
     pub standby_mode: Option<Spanned<RawStandbyMode>>,
     pub scale_up: Option<SpannedDuration>,
     pub capacity: Option<Spanned<f64>>,
+    pub runbook: Option<Spanned<RawRunbook>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawRunbook {
+    Failover,
+    Restart,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

@@ -9,13 +9,14 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::model::{
-    AckDelay, Database, Dns, DnsHealthCheck, FailoverMode, Fault, FaultKind, Latency, MonitorSettings, Place,
-    Replication, Responder, Scenario, Service, StandbyMode, Targets, Traffic,
+    AckDelay, Database, Dns, DnsHealthCheck, Expectation, FailoverMode, Fault, FaultKind, Latency,
+    MonitorSettings, Place, Replication, Responder, Runbook, Scenario, Service, StandbyMode, Targets,
+    Traffic,
 };
 use super::raw::{
-    RawAckDelay, RawDatabase, RawDns, RawFailoverMode, RawFault, RawLatency, RawLevel, RawMonitor, RawRate,
-    RawReplication, RawResponder, RawScenario, RawService, RawStandbyMode, RawTargets, RawTraffic,
-    SpannedDuration,
+    RawAckDelay, RawDatabase, RawDns, RawExpect, RawFailoverMode, RawFault, RawLatency, RawLevel, RawMonitor,
+    RawRate, RawReplication, RawResponder, RawRunbook, RawScenario, RawService, RawStandbyMode, RawTargets,
+    RawTraffic, SpannedDuration,
 };
 use crate::diagnostic::{InputError, SourceFile};
 use crate::monitor::decide::policy::EscalationLevel;
@@ -206,6 +207,7 @@ impl Checker<'_> {
         let mut faults: Vec<Fault> =
             raw.faults.iter().filter_map(|f| self.fault(f.get_ref(), duration, &world)).collect();
         faults.sort_by_key(|f| f.at);
+        let expect = self.expectation(&raw, &targets);
         Scenario {
             path: self.file.path().to_owned(),
             name,
@@ -223,7 +225,55 @@ impl Checker<'_> {
             escalation,
             responders,
             faults,
+            expect,
         }
+    }
+
+    fn expectation(&mut self, raw: &RawScenario, targets: &Targets) -> Expectation {
+        let declared: Vec<&str> = [
+            ("rto", targets.rto.is_some()),
+            ("rpo", targets.rpo.is_some()),
+            ("detect", targets.detect.is_some()),
+            ("page", targets.page.is_some()),
+            ("acknowledge", targets.acknowledge.is_some()),
+            ("mitigate", targets.mitigate.is_some()),
+            ("recover", targets.recover.is_some()),
+            ("availability", targets.availability.is_some()),
+            ("lost_writes", targets.lost_writes.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect();
+        let fail = raw.expect.as_ref().is_some_and(|e| *e.get_ref() == RawExpect::Fail);
+        if fail && declared.is_empty() {
+            let span = raw.expect.as_ref().map(Spanned::span).unwrap_or_default();
+            self.fail(span, "expect = \"fail\" needs at least one target in [targets] to miss");
+        }
+        let mut missed = Vec::new();
+        if let Some(list) = &raw.expect_missed {
+            if !fail {
+                self.fail(list.span(), "expect_missed applies only with expect = \"fail\"");
+            }
+            for name in list.get_ref() {
+                if declared.contains(&name.get_ref().as_str()) {
+                    missed.push(name.get_ref().clone());
+                } else {
+                    let allowed = if declared.is_empty() {
+                        "none are declared".to_owned()
+                    } else {
+                        declared.join(", ")
+                    };
+                    self.fail(
+                        name.span(),
+                        format!(
+                            "{:?} is not a target of this scenario (declared: {allowed})",
+                            name.get_ref()
+                        ),
+                    );
+                }
+            }
+        }
+        if fail { Expectation::Fail { missed } } else { Expectation::Pass }
     }
 
     fn declare_regions(&mut self, raw: &Spanned<Vec<Spanned<super::raw::RawRegion>>>) {
@@ -352,6 +402,10 @@ impl Checker<'_> {
             Some(RawStandbyMode::Cold) => StandbyMode::Cold,
         };
         let scale_up = raw.scale_up.as_ref().map_or(Duration::ZERO, dur);
+        let runbook = match raw.runbook.as_ref().map(|r| *r.get_ref()) {
+            None | Some(RawRunbook::Failover) => Runbook::Failover,
+            Some(RawRunbook::Restart) => Runbook::Restart,
+        };
         if let (StandbyMode::Hot, Some(s)) = (standby_mode, &raw.scale_up) {
             if !scale_up.is_zero() && standby.is_some() {
                 self.fail(
@@ -361,7 +415,7 @@ impl Checker<'_> {
             }
         }
         let capacity = raw.capacity.as_ref().map_or(1.0, |c| self.fraction(c, "capacity", Zero::Excluded));
-        Service { name, primary, standby, standby_mode, scale_up, capacity }
+        Service { name, primary, standby, standby_mode, scale_up, capacity, runbook }
     }
 
     fn database(&mut self, raw: &RawDatabase) -> Database {
@@ -641,7 +695,19 @@ impl Checker<'_> {
             }
             value
         });
-        Targets { rto, rpo, detect, page, acknowledge, mitigate, recover, availability, incident_start }
+        let lost_writes = raw.lost_writes.as_ref().map(|n| *n.get_ref());
+        Targets {
+            rto,
+            rpo,
+            detect,
+            page,
+            acknowledge,
+            mitigate,
+            recover,
+            availability,
+            lost_writes,
+            incident_start,
+        }
     }
 
     fn fault(&mut self, raw: &RawFault, end: Duration, world: &World<'_>) -> Option<Fault> {

@@ -93,12 +93,14 @@ struct AppState {
     deployments: SharedDeployments,
     resolver: Arc<Resolver>,
     pool: Arc<Pool>,
+    has_database: bool,
     rng: Arc<Mutex<ChaCha8Rng>>,
     ground: Ground,
 }
 
 /// Runs every deployment of `region` on the current host.
 pub async fn run_region(
+    has_database: bool,
     region: String,
     deployments: SharedDeployments,
     overrun: Overrun,
@@ -115,6 +117,7 @@ pub async fn run_region(
             deployments: deployments.clone(),
             resolver: resolver.clone(),
             pool: pool.clone(),
+            has_database,
             rng: Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ (0xA99 + i as u64)))),
             ground: ground.clone(),
         };
@@ -174,6 +177,10 @@ async fn admit(s: &AppState, counts_toward_capacity: bool) -> Admission {
 }
 
 async fn database(s: &AppState, method: Method, path: &str, body: Option<String>) -> StatusCode {
+    if !s.has_database {
+        // A stateless service: nothing behind it to ask.
+        return StatusCode::OK;
+    }
     let host = s.resolver.resolve("db").await;
     let Some(host) = host else { return StatusCode::SERVICE_UNAVAILABLE };
     match s.pool.call(method, &host, db::PORT, path, body, DB_DEADLINE).await {
@@ -236,6 +243,11 @@ async fn scale(State(s): State<AppState>) -> StatusCode {
 }
 
 async fn restart(State(s): State<AppState>) -> StatusCode {
+    s.ground.event(
+        format!("app:{}-app", s.region),
+        WorldEventKind::RunbookStarted,
+        format!("restart of {} in {} begins", s.service, s.region),
+    );
     let (deployments, ground, service, region) =
         (s.deployments.clone(), s.ground.clone(), s.service.clone(), s.region.clone());
     tokio::spawn(async move {

@@ -191,7 +191,8 @@ async fn health(State(s): State<DbState>) -> StatusCode {
 async fn write(State(s): State<DbState>, body: String) -> StatusCode {
     let Ok(write_id) = body.trim().parse::<u64>() else { return StatusCode::BAD_REQUEST };
     let committed = s.cluster.with(|c| {
-        let sync = c.mode == Replication::Sync && c.replica.is_some();
+        // A promoted replica has nobody left to wait for: it commits on its own.
+        let sync = c.mode == Replication::Sync && c.replica.as_ref().is_some_and(|r| *r != s.host);
         let node = c.nodes.get_mut(&s.host).filter(|n| n.role == Role::Primary && !n.fenced)?;
         let lsn = node.wal.len() as u64 + 1;
         node.wal.push(WalEntry { lsn, write_id, committed: sim_now() });

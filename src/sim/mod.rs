@@ -242,8 +242,15 @@ fn record_failover_completion(scenario: &Scenario, ground: &Ground) {
     let first =
         |kind, details: &str| events.iter().find(|e| e.kind == kind && e.details == details).map(|e| e.at);
     for s in &scenario.services {
-        let completed = match &s.standby {
-            Some(standby) => {
+        let completed = match (&s.standby, s.runbook) {
+            (_, crate::scenario::Runbook::Restart) => events
+                .iter()
+                .find(|e| {
+                    e.kind == crate::measure::WorldEventKind::Restarted
+                        && e.details.starts_with(&format!("{} ", s.name))
+                })
+                .map(|e| (e.at, format!("{} restarted", s.name))),
+            (Some(standby), _) => {
                 let switched = first(DnsChanged, &format!("{} -> {standby}-app", s.name));
                 let ready = if s.standby_mode == StandbyMode::Hot {
                     Some(Duration::ZERO)
@@ -252,7 +259,7 @@ fn record_failover_completion(scenario: &Scenario, ground: &Ground) {
                 };
                 switched.zip(ready).map(|(a, b)| (a.max(b), format!("{} served from {standby}", s.name)))
             }
-            None => events
+            (None, _) => events
                 .iter()
                 .find(|e| e.kind == Promoted)
                 .map(|e| (e.at, format!("{}: database failed over ({})", s.name, e.details))),
@@ -271,7 +278,8 @@ fn register_hosts(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &World
             sim.host(host.as_str(), move || {
                 let (region, w) = (region.clone(), w.clone());
                 async move {
-                    app::run_region(region, w.deployments, w.overrun, w.ground, seed).await?;
+                    app::run_region(w.cluster.is_some(), region, w.deployments, w.overrun, w.ground, seed)
+                        .await?;
                     Ok(())
                 }
             });

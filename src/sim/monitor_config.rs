@@ -13,7 +13,7 @@ use crate::monitor::config::{
     AlertsConfig, ApiConfig, DeliveryPolicy, FailoverStep, MonitorConfig, ServiceConfig,
 };
 use crate::monitor::decide::policy::{FailoverMode as PolicyMode, ServicePolicy};
-use crate::scenario::{FailoverMode, Scenario, StandbyMode};
+use crate::scenario::{FailoverMode, Runbook, Scenario, Service, StandbyMode};
 use crate::sim::{db, dns, pager};
 
 /// The port of the `index`-th service on its app hosts.
@@ -52,38 +52,10 @@ pub fn derive(scenario: &Scenario) -> MonitorConfig {
         .enumerate()
         .map(|(i, s)| {
             let port = service_port(i);
-            // The slowest step goes first: a standby warms up while the database promotes.
-            let mut steps = Vec::new();
-            if let Some(standby) = s.standby.as_ref().filter(|_| s.standby_mode != StandbyMode::Hot) {
-                let host = format!("{standby}-app");
-                let scale = endpoint(&host, port, "/admin/scale");
-                steps.push(step("scale-standby", Method::POST, scale, Duration::from_secs(10), None));
-            }
-            if let Some((database, region)) =
-                scenario.database.as_ref().and_then(|d| d.replica.as_ref().map(|r| (d, r)))
-            {
-                let host = format!("{region}-db");
-                let timeout = database.promote_time + Duration::from_secs(30);
-                steps.push(step(
-                    "promote-replica",
-                    Method::POST,
-                    endpoint(&host, db::PORT, "/admin/promote"),
-                    timeout,
-                    None,
-                ));
-                let db_record = endpoint("dns", dns::PORT, "/records/db");
-                steps.push(step("point-db-dns", Method::PUT, db_record, Duration::from_secs(5), Some(host)));
-            }
-            if let Some(standby) = &s.standby {
-                let record = endpoint("dns", dns::PORT, &format!("/records/{}", s.name));
-                steps.push(step(
-                    "switch-dns",
-                    Method::PUT,
-                    record,
-                    Duration::from_secs(5),
-                    Some(format!("{standby}-app")),
-                ));
-            }
+            let steps = match s.runbook {
+                Runbook::Restart => restart_runbook(s, port),
+                Runbook::Failover => failover_runbook(scenario, s, port),
+            };
             let failover = match (steps.is_empty(), m.failover) {
                 (true, _) => PolicyMode::Disabled,
                 (false, FailoverMode::Automatic) => PolicyMode::Automatic,
@@ -126,4 +98,53 @@ pub fn derive(scenario: &Scenario) -> MonitorConfig {
         services,
         escalation: scenario.escalation.clone(),
     }
+}
+
+/// Restarts the service where it runs: the remedy for faults a restart clears.
+fn restart_runbook(s: &Service, port: u16) -> Vec<FailoverStep> {
+    let host = format!("{}-app", s.primary);
+    vec![step(
+        "restart-service",
+        Method::POST,
+        endpoint(&host, port, "/admin/restart"),
+        Duration::from_secs(10),
+        None,
+    )]
+}
+
+/// Fails the service over to its standby region. The slowest step goes first: a standby warms
+/// up while the database promotes.
+fn failover_runbook(scenario: &Scenario, s: &Service, port: u16) -> Vec<FailoverStep> {
+    let mut steps = Vec::new();
+    if let Some(standby) = s.standby.as_ref().filter(|_| s.standby_mode != StandbyMode::Hot) {
+        let host = format!("{standby}-app");
+        let scale = endpoint(&host, port, "/admin/scale");
+        steps.push(step("scale-standby", Method::POST, scale, Duration::from_secs(10), None));
+    }
+    if let Some((database, region)) =
+        scenario.database.as_ref().and_then(|d| d.replica.as_ref().map(|r| (d, r)))
+    {
+        let host = format!("{region}-db");
+        let timeout = database.promote_time + Duration::from_secs(30);
+        steps.push(step(
+            "promote-replica",
+            Method::POST,
+            endpoint(&host, db::PORT, "/admin/promote"),
+            timeout,
+            None,
+        ));
+        let db_record = endpoint("dns", dns::PORT, "/records/db");
+        steps.push(step("point-db-dns", Method::PUT, db_record, Duration::from_secs(5), Some(host)));
+    }
+    if let Some(standby) = &s.standby {
+        let record = endpoint("dns", dns::PORT, &format!("/records/{}", s.name));
+        steps.push(step(
+            "switch-dns",
+            Method::PUT,
+            record,
+            Duration::from_secs(5),
+            Some(format!("{standby}-app")),
+        ));
+    }
+    steps
 }
