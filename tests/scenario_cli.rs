@@ -55,3 +55,46 @@ fn exit_codes_follow_the_verdict_and_the_input() {
     assert_eq!(gameday(&["run", "no/such/scenario.toml"]).0, 4);
     assert_eq!(gameday(&["run"]).0, 2);
 }
+
+#[test]
+fn check_judges_a_folder_writes_junit_and_reports_every_invalid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("scenarios");
+    std::fs::create_dir(&folder).unwrap();
+    scenario_file(&dir, "scenarios/holds.toml", &[]);
+    scenario_file(
+        &dir,
+        "scenarios/shows-a-miss.toml",
+        &[
+            ("seed = 7", "seed = 7\nexpect = \"fail\"\nexpect_missed = [\"rto\"]"),
+            ("rto = \"15m\"", "rto = \"1m\""),
+        ],
+    );
+    let junit = dir.path().join("junit.xml");
+    let (code, out, err) = gameday(&["check", folder.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.trim_end().ends_with("2 passed, 0 failed"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"2\"") && xml.contains("failures=\"0\""), "{xml}");
+    assert!(xml.contains("name=\"seed\" value=\"7\""), "{xml}");
+
+    // A scenario that misses a target it was meant to meet fails the check, with a JUnit failure.
+    scenario_file(&dir, "scenarios/regressed.toml", &[("rto = \"15m\"", "rto = \"2m\"")]);
+    let (code, out, _) = gameday(&["check", folder.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.trim_end().ends_with("2 passed, 1 failed"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<failure") && xml.contains("target 2m"), "{xml}");
+
+    // Every invalid file is reported, and nothing runs.
+    scenario_file(&dir, "scenarios/bad-one.toml", &[("alert_after = 3", "alert_after = 0")]);
+    scenario_file(&dir, "scenarios/bad-two.toml", &[("ttl = \"60s\"", "ttl = \"soon\"")]);
+    let (code, _, err) = gameday(&["check", folder.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("bad-one.toml:") && err.contains("bad-two.toml:"), "{err}");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_eq!(gameday(&["check", empty.to_str().unwrap()]).0, 4);
+    assert_eq!(gameday(&["check", "no/such/folder"]).0, 4);
+}

@@ -781,3 +781,35 @@ proptest! {
         parses_without_panic(&text)?;
     }
 }
+
+#[test]
+fn expectations_lost_writes_targets_and_restart_runbooks() {
+    use gameday::scenario::{Expectation, Runbook};
+    let with_targets = |targets: &str, top: &str| {
+        let text = format!("{top}\n{BASE}[targets]\n{targets}\n");
+        parse(&text)
+    };
+    let s = with_targets(
+        "rto = \"15m\"\nlost_writes = 0",
+        "expect = \"fail\"\nexpect_missed = [\"lost_writes\"]",
+    )
+    .unwrap();
+    assert_eq!(s.expect, Expectation::Fail { missed: vec!["lost_writes".into()] });
+    assert_eq!(s.targets.lost_writes, Some(0), "zero lost writes is a meaningful target");
+    assert_eq!(parse(BASE).unwrap().expect, Expectation::Pass);
+
+    let errors = input_errors::positions(with_targets("rto = \"15m\"", "expect_missed = [\"rto\"]"));
+    input_errors::assert_one(&errors, "1:17", "expect_missed applies only with expect = \"fail\"");
+    let errors = input_errors::positions(with_targets(
+        "rto = \"15m\"",
+        "expect = \"fail\"\nexpect_missed = [\"rpo\"]",
+    ));
+    input_errors::assert_one(&errors, "2:18", "\"rpo\" is not a target of this scenario (declared: rto)");
+    let errors = input_errors::positions(parse(&format!("expect = \"fail\"\n{BASE}")));
+    input_errors::assert_one(&errors, "1:10", "needs at least one target");
+
+    let restart = parse(&edit("standby = \"b\"", "standby = \"b\"\nrunbook = \"restart\"")).unwrap();
+    assert_eq!(restart.services[0].runbook, Runbook::Restart);
+    assert_eq!(parse(BASE).unwrap().services[0].runbook, Runbook::Failover);
+    check(&edit("standby = \"b\"", "standby = \"b\"\nrunbook = \"pray\""), "11:11", "failover");
+}
