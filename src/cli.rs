@@ -61,6 +61,9 @@ pub enum Command {
         /// Scenarios run at once (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Also write each scenario's SVG timeline and postmortem draft into this folder.
+        #[arg(long, value_name = "DIR")]
+        reports: Option<PathBuf>,
     },
     /// Run one scenario in the simulated world and judge its targets (exit 1 when one is missed).
     Run {
@@ -75,6 +78,12 @@ pub enum Command {
         /// Run twice and compare the reports byte for byte (exit 5 when they differ).
         #[arg(long)]
         check_determinism: bool,
+        /// Also draw the incident timeline as an SVG picture here.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Also write a Markdown postmortem draft here.
+        #[arg(long, value_name = "FILE")]
+        postmortem: Option<PathBuf>,
     },
     /// Run the health monitor for real against real HTTP endpoints.
     Monitor {
@@ -93,11 +102,12 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Check { paths, format, junit, jobs } => {
-            check_command(&paths, format, junit.as_deref(), jobs)
+        Command::Check { paths, format, junit, jobs, reports } => {
+            check_command(&paths, format, junit.as_deref(), jobs, reports.as_deref())
         }
-        Command::Run { file, seed, format, check_determinism } => {
-            run_command(&file, seed, format, check_determinism)
+        Command::Run { file, seed, format, check_determinism, svg, postmortem } => {
+            let outputs = Outputs { svg: svg.as_deref(), postmortem: postmortem.as_deref() };
+            run_command(&file, seed, format, check_determinism, outputs)
         }
         Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
@@ -122,11 +132,33 @@ fn report_load_error(err: &LoadError) {
     }
 }
 
+/// Where `run` writes its extra renderings of the report.
+struct Outputs<'a> {
+    svg: Option<&'a std::path::Path>,
+    postmortem: Option<&'a std::path::Path>,
+}
+
+/// Writes the SVG and postmortem renderings that were asked for.
+fn write_outputs(report: &crate::Report, outputs: &Outputs<'_>) -> std::io::Result<()> {
+    if let Some(path) = outputs.svg {
+        std::fs::write(path, report.to_svg()).map_err(|e| with_path(path, e))?;
+    }
+    if let Some(path) = outputs.postmortem {
+        std::fs::write(path, report.to_postmortem()).map_err(|e| with_path(path, e))?;
+    }
+    Ok(())
+}
+
+fn with_path(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
 fn run_command(
     path: &std::path::Path,
     seed: Option<u64>,
     format: Format,
     check_determinism: bool,
+    outputs: Outputs<'_>,
 ) -> ExitCode {
     let scenario = match Scenario::from_file(path) {
         Ok(scenario) => scenario,
@@ -165,6 +197,10 @@ fn run_command(
             return ExitCode::from(exit::NON_DETERMINISM);
         }
     }
+    if let Err(e) = write_outputs(&report, &outputs) {
+        eprintln!("error: cannot write {e}");
+        return ExitCode::from(exit::RUNTIME);
+    }
     println!("{output}");
     ExitCode::from(report.exit_code())
 }
@@ -174,6 +210,7 @@ fn check_command(
     format: Format,
     junit: Option<&std::path::Path>,
     jobs: Option<usize>,
+    reports: Option<&std::path::Path>,
 ) -> ExitCode {
     let files = match check::discover::scenario_files(paths) {
         Ok(files) if !files.is_empty() => files,
@@ -212,6 +249,12 @@ fn check_command(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    if let Some(dir) = reports {
+        if let Err(e) = write_reports(dir, &outcomes) {
+            eprintln!("error: cannot write reports: {e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    }
     if let Some(path) = junit {
         if let Err(e) = std::fs::write(path, check::junit::render(&outcomes)) {
             eprintln!("error: cannot write {}: {e}", path.display());
@@ -227,6 +270,20 @@ fn check_command(
     } else {
         ExitCode::from(exit::TARGET_MISSED)
     }
+}
+
+/// `<dir>/<scenario file stem>.svg` and `.md` for every scenario that ran.
+fn write_reports(dir: &std::path::Path, outcomes: &[check::Outcome]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
+    for outcome in outcomes {
+        let (Ok(report), Some(stem)) = (&outcome.report, outcome.path.file_stem()) else { continue };
+        let outputs = Outputs {
+            svg: Some(&dir.join(stem).with_extension("svg")),
+            postmortem: Some(&dir.join(stem).with_extension("md")),
+        };
+        write_outputs(report, &outputs)?;
+    }
+    Ok(())
 }
 
 fn show_paths(paths: &[PathBuf]) -> String {

@@ -98,3 +98,17 @@ fn check_judges_a_folder_writes_junit_and_reports_every_invalid_file() {
     assert_eq!(gameday(&["check", empty.to_str().unwrap()]).0, 4);
     assert_eq!(gameday(&["check", "no/such/folder"]).0, 4);
 }
+
+#[test]
+fn run_draws_the_timeline_and_drafts_the_postmortem_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario_file(&dir, "outage.toml", &[]);
+    let (svg, md) = (dir.path().join("t.svg"), dir.path().join("p.md"));
+    let (code, _, err) = gameday(&["run", &file, "--svg", svg.to_str().unwrap(), "--postmortem", md.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);
+    assert!(svg.contains("RTO"));
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(md.starts_with("# Postmortem draft:") && md.contains("## Action items"), "{md}");
+}
