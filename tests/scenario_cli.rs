@@ -104,7 +104,8 @@ fn run_draws_the_timeline_and_drafts_the_postmortem_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let file = scenario_file(&dir, "outage.toml", &[]);
     let (svg, md) = (dir.path().join("t.svg"), dir.path().join("p.md"));
-    let (code, _, err) = gameday(&["run", &file, "--svg", svg.to_str().unwrap(), "--postmortem", md.to_str().unwrap()]);
+    let (code, _, err) =
+        gameday(&["run", &file, "--svg", svg.to_str().unwrap(), "--postmortem", md.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let svg = std::fs::read_to_string(svg).unwrap();
     assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);

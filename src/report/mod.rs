@@ -5,6 +5,8 @@
 //! from the monitor's account. Same scenario and seed give a byte-identical report.
 
 pub mod json;
+pub mod postmortem;
+pub mod svg;
 pub mod text;
 
 use std::time::Duration;
@@ -62,6 +64,9 @@ pub struct Report {
     pub measurement: Measurement,
     /// The world's events in time order (stable for equal times).
     pub timeline: Vec<TimelineEntry>,
+    /// The customers' success ratio over time, for the timeline picture ([`svg`]); not part of
+    /// the JSON report.
+    pub success_curve: svg::SuccessCurve,
 }
 
 impl Report {
@@ -74,7 +79,15 @@ impl Report {
     ) -> Report {
         let mut timeline: Vec<TimelineEntry> = obs.events.iter().map(TimelineEntry::from).collect();
         timeline.sort_by_key(|e| e.at); // stable: equal times keep their recorded order
-        Report { scenario: scenario.into(), path: path.into(), seed: obs.seed, measurement, timeline }
+        let success_curve = svg::SuccessCurve::of(&obs.requests, obs.duration);
+        Report {
+            scenario: scenario.into(),
+            path: path.into(),
+            seed: obs.seed,
+            measurement,
+            timeline,
+            success_curve,
+        }
     }
 
     /// Measures a run of `scenario` and assembles its report: the scenario's targets, faults,
@@ -109,6 +122,16 @@ impl Report {
     /// The JSON report ([`json::render`]).
     pub fn to_json(&self) -> String {
         json::render(self)
+    }
+
+    /// The timeline picture ([`svg::render`]).
+    pub fn to_svg(&self) -> String {
+        svg::render(self)
+    }
+
+    /// The Markdown postmortem draft ([`postmortem::render`]).
+    pub fn to_postmortem(&self) -> String {
+        postmortem::render(self)
     }
 
     /// The command line that reproduces this run.
