@@ -65,6 +65,24 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         reports: Option<PathBuf>,
     },
+    /// Run one scenario under many seeds on all cores and print the spread of RTO, RPO, lost
+    /// writes and each phase (exit 1 when any seed misses a target).
+    Sweep {
+        /// The scenario file.
+        file: PathBuf,
+        /// `N` for seeds 1 to N, or `A..B` for A up to (not including) B.
+        #[arg(long, default_value = "100")]
+        seeds: String,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Also write a JUnit XML report here (one testcase per seed).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Runs at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Run one scenario in the simulated world and judge its targets (exit 1 when one is missed).
     Run {
         /// The scenario file.
@@ -108,6 +126,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Run { file, seed, format, check_determinism, svg, postmortem } => {
             let outputs = Outputs { svg: svg.as_deref(), postmortem: postmortem.as_deref() };
             run_command(&file, seed, format, check_determinism, outputs)
+        }
+        Command::Sweep { file, seeds, format, junit, jobs } => {
+            sweep_command(&file, &seeds, format, junit.as_deref(), jobs)
         }
         Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
@@ -266,6 +287,55 @@ fn check_command(
         Format::Json => println!("{}", check_json(&outcomes)),
     }
     if outcomes.iter().all(|o| o.ok) {
+        ExitCode::from(exit::SUCCESS)
+    } else {
+        ExitCode::from(exit::TARGET_MISSED)
+    }
+}
+
+fn sweep_command(
+    path: &std::path::Path,
+    seeds: &str,
+    format: Format,
+    junit: Option<&std::path::Path>,
+    jobs: Option<usize>,
+) -> ExitCode {
+    let seeds = match crate::sweep::parse_seeds(seeds) {
+        Ok(seeds) => seeds,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let scenario = match Scenario::from_file(path) {
+        Ok(scenario) => scenario,
+        Err(e) => {
+            report_load_error(&e);
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let progress = progress_bar(seeds.len());
+    let outcomes = crate::sweep::run(&scenario, &seeds, jobs, |_| {
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some(path) = junit {
+        if let Err(e) = std::fs::write(path, check::junit::render(&outcomes)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(exit::RUNTIME);
+        }
+    }
+    let summary = crate::sweep::Summary::new(&scenario, &outcomes);
+    match format {
+        Format::Text => print!("{}", summary.text()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&summary.json()).unwrap_or_default()),
+    }
+    if summary.failing().is_empty() {
         ExitCode::from(exit::SUCCESS)
     } else {
         ExitCode::from(exit::TARGET_MISSED)
