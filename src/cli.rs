@@ -64,6 +64,9 @@ pub enum Command {
         /// Also write each scenario's SVG timeline and postmortem draft into this folder.
         #[arg(long, value_name = "DIR")]
         reports: Option<PathBuf>,
+        /// Run only slice K of N of the scenario files (for a CI matrix).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
     },
     /// Run one scenario under many seeds on all cores and print the spread of RTO, RPO, lost
     /// writes and each phase (exit 1 when any seed misses a target).
@@ -82,6 +85,18 @@ pub enum Command {
         /// Runs at once (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        /// Run only slice K of N of the seeds (for a CI matrix; combine with `gameday merge`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Combine the `--format json` outputs of sharded sweeps into one report.
+    Merge {
+        /// The JSON files of the shards.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Run one scenario in the simulated world and judge its targets (exit 1 when one is missed).
     Run {
@@ -120,16 +135,30 @@ pub enum Command {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Check { paths, format, junit, jobs, reports } => {
-            check_command(&paths, format, junit.as_deref(), jobs, reports.as_deref())
+        Command::Check { paths, format, junit, jobs, reports, shard } => {
+            let shard = match shard.as_deref().map(crate::sweep::parse_shard).transpose() {
+                Ok(shard) => shard,
+                Err(e) => return usage_error(&e),
+            };
+            check_command(&paths, format, junit.as_deref(), jobs, reports.as_deref(), shard)
         }
         Command::Run { file, seed, format, check_determinism, svg, postmortem } => {
             let outputs = Outputs { svg: svg.as_deref(), postmortem: postmortem.as_deref() };
             run_command(&file, seed, format, check_determinism, outputs)
         }
-        Command::Sweep { file, seeds, format, junit, jobs } => {
-            sweep_command(&file, &seeds, format, junit.as_deref(), jobs)
+        Command::Sweep { file, seeds, format, junit, jobs, shard } => {
+            let seeds = crate::sweep::parse_seeds(&seeds).and_then(|seeds| {
+                match shard.as_deref().map(crate::sweep::parse_shard).transpose()? {
+                    Some((k, n)) => Ok(crate::sweep::shard(&seeds, k, n)),
+                    None => Ok(seeds),
+                }
+            });
+            match seeds {
+                Ok(seeds) => sweep_command(&file, &seeds, format, junit.as_deref(), jobs),
+                Err(e) => usage_error(&e),
+            }
         }
+        Command::Merge { files, format } => merge_command(&files, format),
         Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
 }
@@ -232,9 +261,13 @@ fn check_command(
     junit: Option<&std::path::Path>,
     jobs: Option<usize>,
     reports: Option<&std::path::Path>,
+    shard: Option<(usize, usize)>,
 ) -> ExitCode {
     let files = match check::discover::scenario_files(paths) {
-        Ok(files) if !files.is_empty() => files,
+        Ok(files) if !files.is_empty() => match shard {
+            Some((k, n)) => crate::sweep::shard(&files, k, n),
+            None => files,
+        },
         Ok(_) => {
             eprintln!("error: no scenario (*.toml) found under {}", show_paths(paths));
             return ExitCode::from(exit::NOT_FOUND);
@@ -293,20 +326,56 @@ fn check_command(
     }
 }
 
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(exit::USAGE)
+}
+
+fn merge_command(files: &[PathBuf], format: Format) -> ExitCode {
+    let mut parts = Vec::new();
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: {}: {e}", file.display());
+                return ExitCode::from(exit::NOT_FOUND);
+            }
+        };
+        match serde_json::from_str::<crate::sweep::Summary>(&text) {
+            Ok(part) => parts.push(part),
+            Err(e) => {
+                eprintln!(
+                    "error: {}:{}:{}: not a `gameday sweep --format json` output: {e}",
+                    file.display(),
+                    e.line(),
+                    e.column()
+                );
+                return ExitCode::from(exit::INVALID_INPUT);
+            }
+        }
+    }
+    let summary = match crate::sweep::Summary::merge(parts) {
+        Ok(summary) => summary,
+        Err(e) => return usage_error(&e),
+    };
+    match format {
+        Format::Text => print!("{}", summary.text()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&summary.json()).unwrap_or_default()),
+    }
+    if summary.failing().is_empty() {
+        ExitCode::from(exit::SUCCESS)
+    } else {
+        ExitCode::from(exit::TARGET_MISSED)
+    }
+}
+
 fn sweep_command(
     path: &std::path::Path,
-    seeds: &str,
+    seeds: &[u64],
     format: Format,
     junit: Option<&std::path::Path>,
     jobs: Option<usize>,
 ) -> ExitCode {
-    let seeds = match crate::sweep::parse_seeds(seeds) {
-        Ok(seeds) => seeds,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
     let scenario = match Scenario::from_file(path) {
         Ok(scenario) => scenario,
         Err(e) => {
@@ -316,7 +385,7 @@ fn sweep_command(
     };
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let progress = progress_bar(seeds.len());
-    let outcomes = crate::sweep::run(&scenario, &seeds, jobs, |_| {
+    let outcomes = crate::sweep::run(&scenario, seeds, jobs, |_| {
         if let Some(bar) = &progress {
             bar.inc(1);
         }

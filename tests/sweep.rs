@@ -48,3 +48,32 @@ fn a_ranged_human_delay_spreads_the_rto_and_the_worst_seed_reproduces() {
     let alone: serde_json::Value = serde_json::from_str(&alone).unwrap();
     assert_eq!(alone["rto_ms"], rto["max"], "the worst seed has the largest RTO");
 }
+
+#[test]
+fn sharded_sweeps_merged_equal_the_unsharded_sweep() {
+    assert_eq!(gameday::sweep::parse_shard("2/3").unwrap(), (2, 3));
+    assert!(gameday::sweep::parse_shard("4/3").is_err() && gameday::sweep::parse_shard("0/3").is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("short.toml");
+    std::fs::write(&file, BASE.replace("\nduration = \"2h\"", "\nduration = \"25m\"")).unwrap();
+    let file = file.to_str().unwrap();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec!["sweep", file, "--seeds", "5", "--format", "json"];
+        args.extend_from_slice(extra);
+        gameday(&args).1
+    };
+    let whole = sweep(&[]);
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let path = dir.path().join(format!("shard-{k}.json"));
+        std::fs::write(&path, sweep(&["--shard", &format!("{k}/3")])).unwrap();
+        shards.push(path.to_str().unwrap().to_owned());
+    }
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(shards.iter().map(String::as_str));
+    let (code, merged, err) = gameday(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(merged, whole, "merged shards differ from the whole sweep");
+    let (code, _, err) = gameday(&["merge", file]);
+    assert_eq!(code, 3, "a scenario file is not a sweep result: {err}");
+}

@@ -6,10 +6,12 @@ pub mod stats;
 use std::fmt::Write;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::check::{self, Outcome};
-use crate::measure::TargetName;
 use crate::report::format_duration;
 use crate::scenario::Scenario;
 use stats::Distribution;
@@ -38,89 +40,163 @@ pub fn run(scenario: &Scenario, seeds: &[u64], jobs: usize, done: impl Fn(&Outco
     check::run_all(&runs, jobs, done)
 }
 
-/// The distributions and pass rates of a sweep.
-pub struct Summary<'a> {
-    scenario: &'a Scenario,
-    outcomes: &'a [Outcome],
+/// What one seed of a sweep measured: enough to rebuild every distribution, so that sharded
+/// sweeps can be merged into exactly the unsharded result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// The simulation failed (a bug): nothing was measured.
+    pub error: Option<String>,
+    /// RTO; `None` when never restored.
+    pub rto_ms: Option<u64>,
+    /// RPO.
+    pub rpo_ms: Option<u64>,
+    /// Lost writes.
+    pub lost_writes: Option<u64>,
+    /// Each phase's duration by name; `None` when it never ended or does not apply.
+    pub phases_ms: BTreeMap<String, Option<u64>>,
+    /// Each declared target: met (or not applicable) or missed.
+    pub met: BTreeMap<String, bool>,
 }
 
-impl<'a> Summary<'a> {
-    /// Summarizes `outcomes` of `scenario`.
-    pub fn new(scenario: &'a Scenario, outcomes: &'a [Outcome]) -> Self {
-        Self { scenario, outcomes }
+fn ms(d: Option<Duration>) -> Option<u64> {
+    d.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl SeedResult {
+    /// The result of one run.
+    pub fn of(outcome: &Outcome) -> Self {
+        let mut result = SeedResult {
+            seed: outcome.seed,
+            error: None,
+            rto_ms: None,
+            rpo_ms: None,
+            lost_writes: None,
+            phases_ms: BTreeMap::new(),
+            met: BTreeMap::new(),
+        };
+        match &outcome.report {
+            Err(e) => result.error = Some(e.clone()),
+            Ok(r) => {
+                let m = &r.measurement;
+                result.rto_ms = ms(m.rto);
+                result.rpo_ms = ms(m.rpo);
+                result.lost_writes = Some(m.lost_writes);
+                let p = &m.phases;
+                for (name, phase) in [
+                    ("detect", &p.detect),
+                    ("page", &p.page),
+                    ("acknowledge", &p.acknowledge),
+                    ("mitigate", &p.mitigate),
+                    ("recover", &p.recover),
+                ] {
+                    result.phases_ms.insert(name.to_owned(), ms(phase.duration));
+                }
+                for (name, v) in &m.targets {
+                    result.met.insert(name.as_str().to_owned(), !v.verdict.is_missed());
+                }
+            }
+        }
+        result
+    }
+
+    fn failed(&self) -> bool {
+        self.error.is_some() || self.met.values().any(|met| !met)
+    }
+}
+
+/// The distributions and pass rates of a sweep.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The scenario's name.
+    pub scenario: String,
+    /// Its file.
+    pub path: String,
+    /// One result per seed, in seed order.
+    pub runs: Vec<SeedResult>,
+}
+
+const PHASES: [&str; 5] = ["detect", "page", "acknowledge", "mitigate", "recover"];
+
+impl Summary {
+    /// Summarizes the outcomes of a sweep of `scenario`.
+    pub fn new(scenario: &Scenario, outcomes: &[Outcome]) -> Self {
+        Self::of_runs(
+            &scenario.name,
+            &scenario.path.display().to_string(),
+            outcomes.iter().map(SeedResult::of).collect(),
+        )
+    }
+
+    /// A summary of these runs (sorted by seed; a seed present twice counts once).
+    pub fn of_runs(scenario: &str, path: &str, mut runs: Vec<SeedResult>) -> Self {
+        runs.sort_by_key(|r| r.seed);
+        runs.dedup_by_key(|r| r.seed);
+        Self { scenario: scenario.to_owned(), path: path.to_owned(), runs }
+    }
+
+    /// Merges the JSON outputs of sharded sweeps of one scenario.
+    pub fn merge(parts: Vec<Summary>) -> Result<Summary, String> {
+        let first = parts.first().ok_or("nothing to merge")?;
+        let (scenario, path) = (first.scenario.clone(), first.path.clone());
+        if let Some(other) = parts.iter().find(|p| p.path != path) {
+            return Err(format!("cannot merge sweeps of different scenarios: {path} and {}", other.path));
+        }
+        Ok(Self::of_runs(&scenario, &path, parts.into_iter().flat_map(|p| p.runs).collect()))
     }
 
     /// Seeds where some target was missed (or the simulation failed).
     pub fn failing(&self) -> Vec<u64> {
-        self.outcomes.iter().filter(|o| !o.missed().is_empty() || o.report.is_err()).map(|o| o.seed).collect()
+        self.runs.iter().filter(|r| r.failed()).map(|r| r.seed).collect()
     }
 
-    /// The worst seed: never restored first, then the longest RTO; the first seed on ties.
-    pub fn worst(&self) -> Option<&'a Outcome> {
-        let key = |o: &Outcome| match &o.report {
-            Err(_) => Duration::MAX,
-            Ok(r) => r.measurement.rto.unwrap_or(Duration::MAX),
-        };
-        self.outcomes.iter().fold(None, |worst: Option<&'a Outcome>, o| match worst {
-            Some(w) if key(w) >= key(o) => Some(w),
-            _ => Some(o),
+    /// The worst seed: a failed simulation or never restored first, then the longest RTO;
+    /// the first seed on ties.
+    pub fn worst(&self) -> Option<&SeedResult> {
+        let key = |r: &SeedResult| if r.error.is_some() { u64::MAX } else { r.rto_ms.unwrap_or(u64::MAX) };
+        self.runs.iter().fold(None, |worst: Option<&SeedResult>, r| match worst {
+            Some(w) if key(w) >= key(r) => Some(w),
+            _ => Some(r),
         })
     }
 
-    fn durations(&self, pick: impl Fn(&crate::report::Report) -> Option<Duration>) -> Distribution {
-        Distribution::of(self.outcomes.iter().map(|o| o.report.as_ref().ok().and_then(&pick)))
+    fn distribution(&self, pick: impl Fn(&SeedResult) -> Option<u64>) -> Distribution {
+        Distribution::of(
+            self.runs.iter().filter(|r| r.error.is_none()).map(|r| pick(r).map(Duration::from_millis)),
+        )
     }
 
     /// (name, distribution) rows: RTO, RPO, then each phase.
     fn rows(&self) -> Vec<(&'static str, Distribution)> {
-        vec![
-            ("rto", self.durations(|r| r.measurement.rto)),
-            ("rpo", self.durations(|r| r.measurement.rpo)),
-            ("detect", self.durations(|r| r.measurement.phases.detect.duration)),
-            ("page", self.durations(|r| r.measurement.phases.page.duration)),
-            ("acknowledge", self.durations(|r| r.measurement.phases.acknowledge.duration)),
-            ("mitigate", self.durations(|r| r.measurement.phases.mitigate.duration)),
-            ("recover", self.durations(|r| r.measurement.phases.recover.duration)),
-        ]
+        let mut rows =
+            vec![("rto", self.distribution(|r| r.rto_ms)), ("rpo", self.distribution(|r| r.rpo_ms))];
+        for phase in PHASES {
+            rows.push((phase, self.distribution(|r| r.phases_ms.get(phase).copied().flatten())));
+        }
+        rows
     }
 
     fn lost_writes(&self) -> Distribution {
-        Distribution::of(
-            self.outcomes
-                .iter()
-                .map(|o| o.report.as_ref().ok().map(|r| Duration::from_secs(r.measurement.lost_writes))),
-        )
+        // Counts ride in the millisecond field of a Duration; shown as plain numbers.
+        self.distribution(|r| r.lost_writes)
     }
 
     /// How many seeds met each declared target.
-    fn pass_rates(&self) -> Vec<(TargetName, usize)> {
-        TargetName::ALL
-            .into_iter()
-            .filter(|name| {
-                self.outcomes
-                    .iter()
-                    .any(|o| o.report.as_ref().is_ok_and(|r| r.measurement.targets.contains_key(name)))
-            })
-            .map(|name| {
-                let met = self
-                    .outcomes
-                    .iter()
-                    .filter(|o| {
-                        o.report.as_ref().is_ok_and(|r| {
-                            r.measurement.targets.get(&name).is_some_and(|v| !v.verdict.is_missed())
-                        })
-                    })
-                    .count();
-                (name, met)
-            })
-            .collect()
+    fn pass_rates(&self) -> Vec<(String, usize)> {
+        let mut rates: BTreeMap<String, usize> = BTreeMap::new();
+        for run in &self.runs {
+            for (name, met) in &run.met {
+                *rates.entry(name.clone()).or_default() += usize::from(*met);
+            }
+        }
+        rates.into_iter().collect()
     }
 
     /// The human summary.
     pub fn text(&self) -> String {
-        let n = self.outcomes.len();
-        let mut out =
-            format!("sweep {} ({}) over {n} seeds\n\n", self.scenario.name, self.scenario.path.display());
+        let n = self.runs.len();
+        let mut out = format!("sweep {} ({}) over {n} seeds\n\n", self.scenario, self.path);
         let _ = writeln!(
             out,
             "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}  unbounded",
@@ -128,78 +204,66 @@ impl<'a> Summary<'a> {
         );
         let show = |d: Option<Duration>| d.map_or("-".to_owned(), format_duration);
         for (name, d) in self.rows() {
-            let [min, p50, p90, p99, max] = d.summary();
-            let _ = writeln!(
-                out,
-                "{name:<12} {:>10} {:>10} {:>10} {:>10} {:>10}  {}",
-                show(min),
-                show(p50),
-                show(p90),
-                show(p99),
-                show(max),
-                d.missing
-            );
+            let [min, p50, p90, p99, max] = d.summary().map(show);
+            let _ =
+                writeln!(out, "{name:<12} {min:>10} {p50:>10} {p90:>10} {p99:>10} {max:>10}  {}", d.missing);
         }
-        let writes = self.lost_writes();
         let [min, p50, p90, p99, max] =
-            writes.summary().map(|d| d.map_or("-".to_owned(), |d| d.as_secs().to_string()));
+            self.lost_writes().summary().map(|d| d.map_or("-".to_owned(), |d| d.as_millis().to_string()));
         let _ = writeln!(out, "{:<12} {min:>10} {p50:>10} {p90:>10} {p99:>10} {max:>10}", "lost_writes");
         let _ = writeln!(out, "\ntargets met");
         for (name, met) in self.pass_rates() {
-            let _ = writeln!(
-                out,
-                "  {:<13} {met}/{n} seeds ({:.1}%)",
-                name.as_str(),
-                100.0 * met as f64 / n as f64
-            );
+            let _ = writeln!(out, "  {name:<13} {met}/{n} seeds ({:.1}%)", 100.0 * met as f64 / n as f64);
         }
         if let Some(worst) = self.worst() {
-            let _ = writeln!(
-                out,
-                "\nworst seed {}: RTO {}",
-                worst.seed,
-                worst
-                    .report
-                    .as_ref()
-                    .ok()
-                    .and_then(|r| r.measurement.rto)
-                    .map_or("never".to_owned(), format_duration)
-            );
-            let _ = writeln!(
-                out,
-                "reproduce: gameday run {} --seed {}",
-                self.scenario.path.display(),
-                worst.seed
-            );
+            let rto = worst.rto_ms.map_or("never".to_owned(), |r| format_duration(Duration::from_millis(r)));
+            let _ = writeln!(out, "\nworst seed {}: RTO {rto}", worst.seed);
+            let _ = writeln!(out, "reproduce: gameday run {} --seed {}", self.path, worst.seed);
         }
         let failing = self.failing();
         let _ = writeln!(out, "\n{} passed, {} failed", n - failing.len(), failing.len());
         out
     }
 
-    /// The same, machine-readable.
+    /// The same, machine-readable; it carries every seed's result, so shards can be merged.
     pub fn json(&self) -> Value {
-        let ms = |d: Option<Duration>| d.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let to_ms = |d: Option<Duration>| ms(d);
         let rows: serde_json::Map<String, Value> = self
             .rows()
             .into_iter()
             .map(|(name, d)| {
-                let [min, p50, p90, p99, max] = d.summary().map(ms);
+                let [min, p50, p90, p99, max] = d.summary().map(to_ms);
                 (format!("{name}_ms"), json!({"min": min, "p50": p50, "p90": p90, "p99": p99, "max": max, "unbounded": d.missing}))
             })
             .collect();
-        let [min, p50, p90, p99, max] = self.lost_writes().summary().map(|d| d.map(|d| d.as_secs()));
+        let [min, p50, p90, p99, max] = self.lost_writes().summary().map(to_ms);
         let rates: serde_json::Map<String, Value> =
-            self.pass_rates().into_iter().map(|(name, met)| (name.as_str().to_owned(), json!(met))).collect();
+            self.pass_rates().into_iter().map(|(name, met)| (name, json!(met))).collect();
         json!({
-            "scenario": self.scenario.name,
-            "path": self.scenario.path.display().to_string(),
-            "seeds": self.outcomes.iter().map(|o| o.seed).collect::<Vec<_>>(),
+            "scenario": self.scenario,
+            "path": self.path,
+            "seeds": self.runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
             "distributions": rows,
             "lost_writes": {"min": min, "p50": p50, "p90": p90, "p99": p99, "max": max},
             "targets_met": rates,
             "failing_seeds": self.failing(),
-            "worst_seed": self.worst().map(|o| o.seed),
+            "worst_seed": self.worst().map(|r| r.seed),
+            "runs": self.runs,
         })
     }
+}
+
+/// The slice `k` of `n` (1-based) of `items`: every n-th item from the k-th, so that N CI jobs
+/// each take their share and together take everything once.
+pub fn shard<T: Clone>(items: &[T], k: usize, n: usize) -> Vec<T> {
+    items.iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, t)| t.clone()).collect()
+}
+
+/// Parses `--shard K/N` (1 <= K <= N).
+pub fn parse_shard(spec: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard {spec:?}: expected K/N with 1 <= K <= N, like 2/4");
+    let (k, n) = spec.split_once('/').ok_or_else(bad)?;
+    let (k, n) =
+        (k.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+    if k == 0 || n == 0 || k > n { Err(bad()) } else { Ok((k, n)) }
 }
