@@ -337,26 +337,9 @@ fn impact(w: &mut String, report: &Report) {
     };
     rows.push(("Availability".into(), availability));
     if let Some(b) = m.error_budget {
-        let burned = match b.burned {
-            Some(burned) if burned > 1.0 => format!("{:.0}% burned (over budget)", burned * 100.0),
-            Some(burned) => format!("{} burned", format_ratio(burned)),
-            None => "exhausted (the budget is zero)".into(),
-        };
-        rows.push((
-            "Error budget".into(),
-            format!(
-                "{} failed requests allowed by {}, {} failed: {burned}",
-                trim_number(b.allowed_failures),
-                format_ratio(b.target),
-                r.failed
-            ),
-        ));
+        rows.push(("Error budget".into(), text::error_budget(&b, r.failed)));
     }
-    let lost = match (m.lost_writes, m.split_brain_writes) {
-        (0, _) => "0".to_string(),
-        (k, 0) => format!("{k} (none acknowledged after the fault)"),
-        (k, split) => format!("{k} ({split} acknowledged after the fault: split-brain)"),
-    };
+    let lost = text::lost_writes(m);
     rows.push(("Lost writes".into(), lost));
     let rpo = match (m.rpo, m.oldest_lost_write) {
         (Some(rpo), Some(oldest)) => format!(

@@ -131,26 +131,9 @@ pub fn render(report: &Report) -> String {
     };
     rows.push(row(["availability", &availability]));
     if let Some(b) = m.error_budget {
-        let burned = match b.burned {
-            Some(burned) if burned > 1.0 => format!("{:.0}% burned (over budget)", burned * 100.0),
-            Some(burned) => format!("{} burned", format_ratio(burned)),
-            None => "exhausted (the budget is zero)".into(),
-        };
-        rows.push(row([
-            "error budget",
-            &format!(
-                "{} failed requests allowed by {}, {} failed: {burned}",
-                trim_number(b.allowed_failures),
-                format_ratio(b.target),
-                r.failed
-            ),
-        ]));
+        rows.push(row(["error budget", &error_budget(&b, m.requests.failed)]));
     }
-    let lost = match (m.lost_writes, m.split_brain_writes) {
-        (0, _) => "0".to_string(),
-        (n, 0) => format!("{n} (none acknowledged after the fault)"),
-        (n, split) => format!("{n} ({split} acknowledged after the fault: split-brain)"),
-    };
+    let lost = lost_writes(m);
     rows.push(row(["lost writes", &lost]));
     let rpo = match (m.rpo, m.oldest_lost_write) {
         (Some(rpo), Some(oldest)) => {
@@ -341,5 +324,28 @@ fn kind_name(kind: WorldEventKind) -> &'static str {
         WorldEventKind::ScaledUp => "scaled_up",
         WorldEventKind::Restarted => "restarted",
         WorldEventKind::FailoverCompleted => "failover_completed",
+    }
+}
+
+/// How much of the error budget the failed requests burned, in words.
+pub(crate) fn error_budget(b: &crate::measure::ErrorBudget, failed: u64) -> String {
+    let burned = match b.burned {
+        Some(burned) if burned > 1.0 => format!("{:.0}% burned (over budget)", burned * 100.0),
+        Some(burned) => format!("{} burned", format_ratio(burned)),
+        None => "exhausted (the budget is zero)".into(),
+    };
+    format!(
+        "{} failed requests allowed by {}, {failed} failed: {burned}",
+        trim_number(b.allowed_failures),
+        format_ratio(b.target)
+    )
+}
+
+/// The lost-write count, saying how many were split-brain.
+pub(crate) fn lost_writes(m: &Measurement) -> String {
+    match (m.lost_writes, m.split_brain_writes) {
+        (0, _) => "0".to_string(),
+        (n, 0) => format!("{n} (none acknowledged after the fault)"),
+        (n, split) => format!("{n} ({split} acknowledged after the fault: split-brain)"),
     }
 }
