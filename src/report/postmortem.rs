@@ -409,20 +409,6 @@ fn kind_words(kind: WorldEventKind) -> &'static str {
     }
 }
 
-fn phase_cells(phase: &Phase) -> (String, String) {
-    let length = match phase.status {
-        PhaseStatus::Measured => phase.duration.map_or("-".into(), format_duration),
-        PhaseStatus::Never => "never".into(),
-        PhaseStatus::NotApplicable => "n/a".into(),
-    };
-    let span = match (phase.from, phase.to) {
-        (Some(from), Some(to)) => format!("{} -> {}", format_clock(from), format_clock(to)),
-        (Some(from), None) => format!("{} -> never", format_clock(from)),
-        _ => String::new(),
-    };
-    (length, span)
-}
-
 fn target_cells(m: &Measurement, name: TargetName) -> (String, String) {
     match m.targets.get(&name) {
         Some(v) => (quantity(v.target), verdict_word(&v.verdict)),
@@ -443,7 +429,7 @@ fn phases(w: &mut String, report: &Report) {
     let _ = writeln!(w, "| Phase | Covers | Measured | Target | Verdict | When | Note |");
     let _ = writeln!(w, "|---|---|---|---|---|---|---|");
     for (name, phase, covers, target) in rows {
-        let (length, span) = phase_cells(phase);
+        let (length, span) = text::phase_cells(phase);
         let (t, v) = target_cells(m, target);
         let note = phase.note.as_deref().map(md_cell).unwrap_or_default();
         let _ = writeln!(w, "| {name} | {covers} | {length} | {t} | {v} | {span} | {note} |");

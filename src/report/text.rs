@@ -88,16 +88,7 @@ pub fn render(report: &Report) -> String {
     ];
     let mut rows = Vec::new();
     for (name, phase, what) in phases {
-        let length = match phase.status {
-            PhaseStatus::Measured => phase.duration.map_or("-".into(), format_duration),
-            PhaseStatus::Never => "never".into(),
-            PhaseStatus::NotApplicable => "n/a".into(),
-        };
-        let span = match (phase.from, phase.to) {
-            (Some(from), Some(to)) => format!("{} -> {}", format_clock(from), format_clock(to)),
-            (Some(from), None) => format!("{} -> never", format_clock(from)),
-            _ => String::new(),
-        };
+        let (length, span) = phase_cells(phase);
         let mut what = what.to_string();
         if let Some(note) = &phase.note {
             let _ = write!(what, " ({note})");
@@ -348,4 +339,19 @@ pub(crate) fn lost_writes(m: &Measurement) -> String {
         (n, 0) => format!("{n} (none acknowledged after the fault)"),
         (n, split) => format!("{n} ({split} acknowledged after the fault: split-brain)"),
     }
+}
+
+/// A phase's length (`never`, `n/a` when it has none) and its span of simulated time.
+pub(crate) fn phase_cells(phase: &crate::measure::Phase) -> (String, String) {
+    let length = match phase.status {
+        PhaseStatus::Measured => phase.duration.map_or("-".into(), format_duration),
+        PhaseStatus::Never => "never".into(),
+        PhaseStatus::NotApplicable => "n/a".into(),
+    };
+    let span = match (phase.from, phase.to) {
+        (Some(from), Some(to)) => format!("{} -> {}", format_clock(from), format_clock(to)),
+        (Some(from), None) => format!("{} -> never", format_clock(from)),
+        _ => String::new(),
+    };
+    (length, span)
 }
