@@ -297,10 +297,7 @@ impl Model {
                 WorldEventKind::RunbookStarted if e.source != "dns" => {
                     failover_marks.push(Marker::new(e, e.details.clone(), Shape::Triangle, BLUE));
                 }
-                WorldEventKind::Promoted => {
-                    failover_marks.push(Marker::new(e, e.details.clone(), Shape::Circle, BLUE));
-                }
-                WorldEventKind::ScaledUp => {
+                WorldEventKind::Promoted | WorldEventKind::ScaledUp => {
                     failover_marks.push(Marker::new(e, e.details.clone(), Shape::Circle, BLUE));
                 }
                 WorldEventKind::Fenced => {
