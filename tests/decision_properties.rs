@@ -1081,6 +1081,7 @@ fn sev3_at_the_third_failure_then_sev1_and_automatic_failover_at_the_sixth() {
                     service: svc(),
                     severity: Severity::Sev3,
                     consecutive_failures: 3,
+                    declared: None,
                 }
             ),
             // Six is both twice alert_after (SEV2) and failover_after (SEV1): the worse wins.
@@ -1223,4 +1224,40 @@ fn replay_restores_a_paged_acknowledged_incident() {
     assert_eq!(incident.failover, FailoverState::Running);
     assert_eq!(incident.escalation.map(|e| e.level), Some(1));
     assert_eq!(Some(incident), trace.decider.service(SVC).unwrap().incident.clone());
+}
+
+#[test]
+fn a_declared_incident_pages_survives_healthy_probes_and_replays_as_declared() {
+    let manual = ServicePolicy { failover: FailoverMode::Manual, ..AUTOMATIC_3_6 };
+    let mut d = decider(manual, None, &two_levels());
+    let events = d.declare(SVC, Severity::Sev2, "customers report missing orders", at_secs(0)).unwrap();
+    assert!(matches!(
+        &events[..],
+        [
+            Event::HealthChanged { .. },
+            Event::IncidentOpened {
+                incident: IncidentId(1),
+                severity: Severity::Sev2,
+                declared: Some(_),
+                ..
+            },
+            Event::Paged { level: 1, .. },
+        ]
+    ));
+    for t in 1..=10 {
+        assert!(d.observe(SVC, true, at_secs(t * 10)).unwrap().is_empty(), "probes never resolve it");
+    }
+    assert_eq!(
+        d.declare(SVC, Severity::Sev1, "again", at_secs(200)),
+        Err(Refusal::AlreadyOpen(SVC.to_owned(), IncidentId(1)))
+    );
+    // The runbook of a declared incident is an operator's call, as in manual mode.
+    assert!(matches!(&d.request_failover(SVC).unwrap()[..], [Event::FailoverStarted { .. }]));
+
+    let mut replayed = decider(manual, None, &two_levels());
+    replayed.replay(&events[1], at_secs(0));
+    for t in 1..=3 {
+        assert!(replayed.observe(SVC, true, at_secs(t * 10)).unwrap().is_empty());
+    }
+    assert_eq!(open_incident_of(&replayed, SVC), Some(IncidentId(1)));
 }

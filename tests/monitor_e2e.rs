@@ -483,3 +483,45 @@ async fn a_receiver_that_keeps_failing_is_retried_then_logged_while_4xx_is_not_r
     assert_eq!(hooks.seen("/pagerduty").len(), 1, "a 400 is not retried");
     monitor.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_incident_pages_and_healthy_probes_do_not_resolve_it() {
+    let (service, hooks) = (Recorder::start().await, Recorder::start().await);
+    service.set("/health", Behavior::Status(200));
+    let store = MemoryStore::default();
+    let text = one_service(&service, &hooks, "alert_after = 2\nfailover_after = 4", "");
+    let monitor = start_monitor(config(&text), store.clone()).await;
+    let api = monitor.api_addr();
+
+    let report = r#"{"service": "order-service", "report": "customers report missing orders"}"#;
+    let declared = post(api, "/api/incidents", Some(report)).await;
+    assert_eq!(declared.status, 201, "{}", declared.body);
+    assert_eq!(
+        (declared.json()["id"].as_u64(), declared.json()["severity"].as_str()),
+        (Some(1), Some("SEV2"))
+    );
+    eventually("the page and the Slack line", WAIT, || async {
+        let paged = pagerduty_events(&hooks).iter().any(|(action, ..)| action == "trigger");
+        let said =
+            slack_texts(&hooks).iter().any(|t| t.contains("declared: customers report missing orders"));
+        (paged && said).then_some(())
+    })
+    .await;
+    // Health checks cannot see missing rows: many healthy probes later it is still open.
+    let probes = service.seen("/health").len();
+    eventually("ten more healthy probes", WAIT, || async {
+        (service.seen("/health").len() >= probes + 10).then_some(())
+    })
+    .await;
+    assert_eq!(get(api, "/api/incidents").await.json()[0]["status"], "open");
+    assert!(pagerduty_events(&hooks).iter().all(|(action, ..)| action != "resolve"));
+
+    let again = post(api, "/api/incidents", Some(report)).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    let bad = post(api, "/api/incidents", Some(r#"{"service": "order-service"}"#)).await;
+    assert_eq!((bad.status, bad.json()["error"].is_string()), (400, true));
+    let unknown = post(api, "/api/incidents", Some(r#"{"service": "nope", "report": "x"}"#)).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert_eq!(post(api, "/api/incidents/1/resolve", None).await.status, 200);
+    monitor.shutdown().await;
+}

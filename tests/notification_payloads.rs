@@ -24,8 +24,20 @@ fn notices() -> Vec<(&'static str, Notice)> {
                 service: service(),
                 severity: Severity::Sev3,
                 consecutive_failures: 3,
+                declared: None,
             },
             Severity::Sev3,
+        ),
+        (
+            "incident_declared",
+            Event::IncidentOpened {
+                incident: id,
+                service: service(),
+                severity: Severity::Sev2,
+                consecutive_failures: 0,
+                declared: Some("customers report missing orders".into()),
+            },
+            Severity::Sev2,
         ),
         (
             "severity_raised",

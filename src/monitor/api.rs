@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::monitor::engine::{ApiRefusal, EngineGone, EngineHandle};
-use crate::monitor::event::IncidentId;
+use crate::monitor::event::{IncidentId, Severity};
 use crate::monitor::metrics::Metrics;
 use crate::net::NetListener;
 
@@ -55,6 +55,7 @@ fn refusal(r: ApiRefusal) -> Response {
 pub fn router(state: ApiState) -> Router {
     let writes = Router::new()
         .route("/api/webhook/test", post(test_alert))
+        .route("/api/incidents", post(declare))
         .route("/api/incidents/{id}/ack", post(acknowledge))
         .route("/api/incidents/{id}/resolve", post(resolve))
         .route("/api/failover/{service}", post(failover))
@@ -189,6 +190,40 @@ async fn resolve(
     };
     Ok(match state.engine.resolve(id).await? {
         Ok(view) => Json(view).into_response(),
+        Err(r) => refusal(r),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclareBody {
+    service: String,
+    #[serde(default = "default_declared_severity")]
+    severity: Severity,
+    report: String,
+}
+
+fn default_declared_severity() -> Severity {
+    Severity::Sev2
+}
+
+/// Declares an incident on a person's word: what probes cannot see (missing rows, a customer
+/// report). `{"service": .., "report": .., "severity": "SEV2"}`; 201 with the incident.
+async fn declare(State(state): State<ApiState>, body: Bytes) -> Result<Response, EngineGone> {
+    let body = match serde_json::from_slice::<DeclareBody>(&body) {
+        Ok(b) if !b.report.trim().is_empty() => b,
+        Ok(_) => return Ok(error(StatusCode::UNPROCESSABLE_ENTITY, "\"report\" must not be empty")),
+        Err(e) => {
+            return Ok(error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "expected {{\"service\": \"<name>\", \"report\": \"<what was seen>\", \"severity\": \"SEV1\".. \"SEV4\"}}: {e}"
+                ),
+            ));
+        }
+    };
+    Ok(match state.engine.declare(body.service, body.severity, body.report).await? {
+        Ok(view) => (StatusCode::CREATED, Json(view)).into_response(),
         Err(r) => refusal(r),
     })
 }

@@ -74,16 +74,52 @@ pub struct StatusView {
 }
 
 enum Command {
-    Probe { service: String, result: ProbeResult, at: Timestamp },
-    StepFinished { incident: IncidentId, service: String, outcome: StepOutcome },
-    FailoverFinished { incident: IncidentId, ok: bool, failed_step: Option<String> },
-    Acknowledge { incident: IncidentId, by: String, reply: oneshot::Sender<Result<IncidentView, ApiRefusal>> },
-    Resolve { incident: IncidentId, reply: oneshot::Sender<Result<IncidentView, ApiRefusal>> },
-    RequestFailover { service: String, reply: oneshot::Sender<Result<IncidentId, ApiRefusal>> },
-    TestAlert { reply: oneshot::Sender<Vec<&'static str>> },
-    Status { reply: oneshot::Sender<StatusView> },
-    Incidents { reply: oneshot::Sender<Vec<IncidentView>> },
-    Failovers { reply: oneshot::Sender<Vec<FailoverView>> },
+    Probe {
+        service: String,
+        result: ProbeResult,
+        at: Timestamp,
+    },
+    StepFinished {
+        incident: IncidentId,
+        service: String,
+        outcome: StepOutcome,
+    },
+    FailoverFinished {
+        incident: IncidentId,
+        ok: bool,
+        failed_step: Option<String>,
+    },
+    Acknowledge {
+        incident: IncidentId,
+        by: String,
+        reply: oneshot::Sender<Result<IncidentView, ApiRefusal>>,
+    },
+    Resolve {
+        incident: IncidentId,
+        reply: oneshot::Sender<Result<IncidentView, ApiRefusal>>,
+    },
+    RequestFailover {
+        service: String,
+        reply: oneshot::Sender<Result<IncidentId, ApiRefusal>>,
+    },
+    Declare {
+        service: String,
+        severity: Severity,
+        report: String,
+        reply: oneshot::Sender<Result<IncidentView, ApiRefusal>>,
+    },
+    TestAlert {
+        reply: oneshot::Sender<Vec<&'static str>>,
+    },
+    Status {
+        reply: oneshot::Sender<StatusView>,
+    },
+    Incidents {
+        reply: oneshot::Sender<Vec<IncidentView>>,
+    },
+    Failovers {
+        reply: oneshot::Sender<Vec<FailoverView>>,
+    },
 }
 
 /// Why the engine refused an operator's request, in the API's terms.
@@ -151,6 +187,16 @@ impl EngineHandle {
         service: String,
     ) -> Result<Result<IncidentId, ApiRefusal>, EngineGone> {
         self.ask(|reply| Command::RequestFailover { service, reply }).await
+    }
+
+    /// Declares an incident on `service` on a person's word (what probes cannot see).
+    pub async fn declare(
+        &self,
+        service: String,
+        severity: Severity,
+        report: String,
+    ) -> Result<Result<IncidentView, ApiRefusal>, EngineGone> {
+        self.ask(|reply| Command::Declare { service, severity, report, reply }).await
     }
 
     /// Sends a SEV4 test alert; returns the channels it was queued on.
@@ -319,6 +365,16 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
                     incident
                 }));
             }
+            Command::Declare { service, severity, report, reply } => {
+                let now = self.clock.now();
+                let result =
+                    self.decider.declare(&service, severity, &report, now).map_err(|r| self.explain(r));
+                let _ = reply.send(result.map(|events| {
+                    let incident = events.iter().find_map(Event::incident).unwrap_or(IncidentId(0));
+                    self.emit_all(events);
+                    self.incident_view(incident)
+                }));
+            }
             Command::TestAlert { reply } => {
                 let notice = Notice {
                     at: self.clock.now(),
@@ -369,7 +425,8 @@ impl<N: Net, C: Clock, S: IncidentStore> Engine<N, C, S> {
             },
             Refusal::NothingToFailOver(_)
             | Refusal::FailoverNotConfigured(_)
-            | Refusal::FailoverAlreadyDone(..) => ApiRefusal::Conflict(refusal.to_string()),
+            | Refusal::FailoverAlreadyDone(..)
+            | Refusal::AlreadyOpen(..) => ApiRefusal::Conflict(refusal.to_string()),
         }
     }
 

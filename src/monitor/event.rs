@@ -143,6 +143,10 @@ pub enum Event {
         severity: Severity,
         /// Consecutive failures at the moment of the alert.
         consecutive_failures: u32,
+        /// Set when a person declared the incident (`POST /api/incidents`) rather than the
+        /// probes opening it: what they reported. Probes do not resolve a declared incident.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        declared: Option<String>,
     },
     /// The incident got worse; every rise is notified.
     SeverityRaised {

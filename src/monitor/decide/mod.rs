@@ -33,6 +33,9 @@ pub enum Refusal {
     /// The service has no failover steps.
     #[error("{0} has no failover steps configured")]
     FailoverNotConfigured(String),
+    /// An incident is already open on the service.
+    #[error("{1} is already open on {0}")]
+    AlreadyOpen(String, IncidentId),
     /// A failover for this incident is running or already succeeded.
     #[error("failover for {0} is already {1}")]
     FailoverAlreadyDone(IncidentId, &'static str),
@@ -67,6 +70,9 @@ pub struct OpenIncident {
     pub acknowledged: bool,
     /// Failover progress.
     pub failover: FailoverState,
+    /// A person declared it: the probes did not open it and their successes do not resolve
+    /// it (health checks cannot see missing rows); an operator resolves it.
+    pub declared: bool,
 }
 
 /// One service's decision state.
@@ -152,6 +158,7 @@ impl Decider {
                         service: service.to_owned(),
                         severity,
                         consecutive_failures: state.streak.failures,
+                        declared: None,
                     });
                     if let Some(level) = levels.first() {
                         events.push(page(next_id, service, 0, level));
@@ -162,6 +169,7 @@ impl Decider {
                         escalation,
                         acknowledged: false,
                         failover: FailoverState::NotDecided,
+                        declared: false,
                     };
                     decide_failover(&state.policy, state.streak, &mut incident, service, &mut events);
                     state.incident = Some(incident);
@@ -169,7 +177,7 @@ impl Decider {
                 }
             }
             Some(incident) if ok => {
-                if state.streak.successes >= state.policy.recover_after {
+                if !incident.declared && state.streak.successes >= state.policy.recover_after {
                     events.push(Event::Resolved {
                         incident: incident.id,
                         service: service.to_owned(),
@@ -195,6 +203,50 @@ impl Decider {
             }
         }
 
+        let after = state.health();
+        if before != after {
+            events.insert(0, Event::HealthChanged { service: service.to_owned(), from: before, to: after });
+        }
+        Ok(events)
+    }
+
+    /// A person declares an incident on `service` at `now` (a customer report, a failed
+    /// restore drill: what probes cannot see). It opens at `severity` and pages the chain like
+    /// any other; refused when one is already open on the service.
+    pub fn declare(
+        &mut self,
+        service: &str,
+        severity: Severity,
+        report: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Event>, Refusal> {
+        let id = IncidentId(self.next_incident);
+        let levels = &self.levels;
+        let state =
+            self.services.get_mut(service).ok_or_else(|| Refusal::UnknownService(service.to_owned()))?;
+        if let Some(open) = &state.incident {
+            return Err(Refusal::AlreadyOpen(service.to_owned(), open.id));
+        }
+        let before = state.health();
+        let mut events = vec![Event::IncidentOpened {
+            incident: id,
+            service: service.to_owned(),
+            severity,
+            consecutive_failures: state.streak.failures,
+            declared: Some(report.to_owned()),
+        }];
+        if let Some(level) = levels.first() {
+            events.push(page(id, service, 0, level));
+        }
+        state.incident = Some(OpenIncident {
+            id,
+            severity,
+            escalation: Escalation::start(levels, now),
+            acknowledged: false,
+            failover: FailoverState::NotDecided,
+            declared: true,
+        });
+        self.next_incident += 1;
         let after = state.health();
         if before != after {
             events.insert(0, Event::HealthChanged { service: service.to_owned(), from: before, to: after });
@@ -333,13 +385,14 @@ impl Decider {
         let Some(state) = self.services.get_mut(event.service()) else {
             return;
         };
-        if let Event::IncidentOpened { incident, severity, .. } = event {
+        if let Event::IncidentOpened { incident, severity, declared, .. } = event {
             state.incident = Some(OpenIncident {
                 id: *incident,
                 severity: *severity,
                 escalation: None,
                 acknowledged: false,
                 failover: FailoverState::NotDecided,
+                declared: declared.is_some(),
             });
             return;
         }

@@ -13,7 +13,10 @@ pub fn headline(notice: &Notice) -> Option<String> {
     };
     let text = match event {
         Event::HealthChanged { .. } => return None,
-        Event::IncidentOpened { incident, service, consecutive_failures, .. } => {
+        Event::IncidentOpened { incident, service, declared: Some(report), .. } => {
+            format!(":rotating_light: [{sev}] {incident} {service} declared: {report}")
+        }
+        Event::IncidentOpened { incident, service, consecutive_failures, declared: None, .. } => {
             format!(
                 ":rotating_light: [{sev}] {incident} {service} is unhealthy: {consecutive_failures} consecutive failed probes"
             )
