@@ -72,4 +72,9 @@ fn scenarios_and_measurements_know_nothing_of_the_world_that_produced_them() {
         &["turmoil", "crate::sim", "crate::monitor"],
         "measurement reads ground truth only",
     );
+    assert_absent(
+        "src/report",
+        &["turmoil", "crate::sim"],
+        "a report renders a measurement, whatever produced it",
+    );
 }

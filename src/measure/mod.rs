@@ -56,8 +56,14 @@ pub struct Measurement {
     pub rpo: Option<Duration>,
     /// How many acknowledged writes the serving database does not hold at the end.
     pub lost_writes: u64,
-    /// Of the lost writes, those acknowledged after `t_fault` (split-brain writes).
+    /// Of the lost writes, those acknowledged after `t_fault` (split-brain writes, or writes a
+    /// restore to an earlier point discarded).
     pub split_brain_writes: u64,
+    /// Of the lost writes, those committed before the scenario started.
+    pub history_lost: HistoryLost,
+    /// Restores and drill findings, when the backup system did anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backups: Option<BackupFindings>,
     /// When the oldest lost write was acknowledged.
     #[serde(rename = "oldest_lost_write_ms", serialize_with = "ms::opt_ms")]
     pub oldest_lost_write: Option<Duration>,
@@ -97,6 +103,44 @@ impl Measurement {
     /// The targets that were missed, in report order.
     pub fn missed(&self) -> impl Iterator<Item = (TargetName, &TargetVerdict)> {
         self.targets.iter().filter(|(_, v)| v.verdict.is_missed()).map(|(n, v)| (*n, v))
+    }
+}
+
+/// What the backup system did, measured against the incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BackupFindings {
+    /// The first restore that completed at or after `t_fault`.
+    pub restore: Option<RestoreRecord>,
+    /// `t_fault - restore point`: how much history the restore gave up (the RPO the backups
+    /// allowed, before counting what customers wrote while the corruption stood).
+    #[serde(rename = "restore_point_age_ms", serialize_with = "ms::opt_ms")]
+    pub restore_point_age: Option<Duration>,
+    /// Drills that found corrupt copies.
+    pub drill_findings: Vec<DrillFinding>,
+    /// How long before `t_fault` the first drill finding came (none after it counts).
+    #[serde(rename = "caught_before_incident_ms", serialize_with = "ms::opt_ms")]
+    pub caught_before_incident: Option<Duration>,
+}
+
+impl BackupFindings {
+    fn of(record: &BackupRecord, t_fault: Option<Duration>) -> Option<BackupFindings> {
+        if record.restores.is_empty() && record.drill_findings.is_empty() {
+            return None;
+        }
+        let t0 = t_fault.map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX));
+        let restore = record.restores.iter().find(|r| t_fault.is_none_or(|t| r.started >= t)).cloned();
+        let age =
+            |from: i64, to: i64| (to >= from).then(|| Duration::from_millis((to - from).unsigned_abs()));
+        Some(BackupFindings {
+            restore_point_age: restore.as_ref().zip(t0).and_then(|(r, t0)| age(r.point_ms, t0)),
+            restore,
+            caught_before_incident: record
+                .drill_findings
+                .first()
+                .zip(t0)
+                .and_then(|(f, t0)| age(f.found_ms, t0)),
+            drill_findings: record.drill_findings.clone(),
+        })
     }
 }
 
@@ -150,7 +194,11 @@ pub fn measure(
         }
         _ => None,
     };
-    let lost = writes::lost_writes(&obs.requests, &obs.final_writes, t_fault);
+    let lost = writes::with_history(
+        writes::lost_writes(&obs.requests, &obs.final_writes, t_fault),
+        obs.history_lost,
+        t_fault,
+    );
     let requests = RequestCounts::of(&obs.requests);
     let availability = requests.availability();
     let error_budget = targets.availability.map(|a| ErrorBudget::of(a, requests));
@@ -182,11 +230,26 @@ pub fn measure(
         )),
         Restoration::Restored { .. } => {}
     }
-    if lost.split_brain > 0 {
+    let backups = BackupFindings::of(&obs.backups, t_fault);
+    let restored = backups.as_ref().is_some_and(|b| b.restore.is_some());
+    if lost.split_brain > 0 && restored {
+        notes.push(format!(
+            "{} lost write(s) were acknowledged after the fault, by the database the restore \
+             replaced: they count as lost writes but do not raise the RPO",
+            lost.split_brain
+        ));
+    } else if lost.split_brain > 0 {
         notes.push(format!(
             "{} lost write(s) were acknowledged after the fault (split-brain); they count as \
              lost writes but do not raise the RPO, which is clamped at 0",
             lost.split_brain
+        ));
+    }
+    if let (rows @ 1.., Some(before)) = (obs.history_lost.rows, obs.history_lost.oldest_before_start) {
+        notes.push(format!(
+            "{rows} of the lost writes were committed before the scenario started, the oldest {} \
+             before it; they set the RPO",
+            crate::report::format_duration(before)
         ));
     }
     if lost.count > 0 && t_fault.is_none() {
@@ -251,6 +314,8 @@ pub fn measure(
         rpo: lost.rpo,
         lost_writes: lost.count,
         split_brain_writes: lost.split_brain,
+        history_lost: obs.history_lost,
+        backups,
         oldest_lost_write: lost.oldest_ack,
         availability,
         error_rate: requests.error_rate(),

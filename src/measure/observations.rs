@@ -81,6 +81,22 @@ pub enum WorldEventKind {
     Restarted,
     /// The failover reached its final effect (everything the runbook does has taken effect).
     FailoverCompleted,
+    /// A statement deleted rows.
+    RowsDeleted,
+    /// Support declared an incident with the monitor on a customer report.
+    IncidentDeclared,
+    /// A scheduled backup copy reached the object store.
+    BackupTaken,
+    /// A scheduled backup copy could not be stored.
+    BackupFailed,
+    /// A restore drill verified the chain it restored.
+    DrillPassed,
+    /// A restore drill found a corrupt copy.
+    DrillFailed,
+    /// A restore's verification failed (or no chain was left to try).
+    RestoreFailed,
+    /// A database was restored from its backups.
+    Restored,
 }
 
 /// Everything one simulated run recorded.
@@ -98,4 +114,55 @@ pub struct Observations {
     pub serving_db: Option<String>,
     /// World events, ordered by time (stable).
     pub events: Vec<WorldEvent>,
+    /// Rows committed before the scenario started that the serving database does not hold at
+    /// the end (a restore to an older point, a delete never undone).
+    pub history_lost: HistoryLost,
+    /// What the backup system did: restores and the drills that found something.
+    pub backups: BackupRecord,
+}
+
+/// Restores and drill findings, as the database and the object store saw them. Instants
+/// before the scenario's start are negative: they are signed milliseconds from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BackupRecord {
+    /// Every restore that completed, in order.
+    pub restores: Vec<RestoreRecord>,
+    /// Every drill that found a corrupt copy, in order.
+    pub drill_findings: Vec<DrillFinding>,
+}
+
+/// One completed restore.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RestoreRecord {
+    /// When it began.
+    #[serde(rename = "started_ms", serialize_with = "super::ms::ms")]
+    pub started: Duration,
+    /// When the restored database served again.
+    #[serde(rename = "finished_ms", serialize_with = "super::ms::ms")]
+    pub finished: Duration,
+    /// The instant the restored data reaches (signed ms from the start).
+    pub point_ms: i64,
+    /// What was applied, in words.
+    pub chain: String,
+    /// Chains that failed verification before this one.
+    pub fallbacks: u32,
+}
+
+/// A drill that found a corrupt copy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DrillFinding {
+    /// When the drill found it (signed ms from the start).
+    pub found_ms: i64,
+    /// The copy, in words.
+    pub copy: String,
+}
+
+/// Rows from before the scenario's start missing at the end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HistoryLost {
+    /// How many.
+    pub rows: u64,
+    /// How long before the start the oldest of them was committed.
+    #[serde(rename = "oldest_before_start_ms", serialize_with = "super::ms::opt_ms")]
+    pub oldest_before_start: Option<Duration>,
 }

@@ -52,6 +52,25 @@ pub(crate) fn lost_writes(
     LostWrites { count, split_brain, oldest_ack, rpo }
 }
 
+/// Adds the rows from before the scenario's start that are missing at the end: they are lost
+/// writes too, and the oldest of them sets the RPO when it is older than any lost write of the
+/// run (it was acknowledged `oldest_before_start` before the start).
+pub(crate) fn with_history(
+    mut lost: LostWrites,
+    history: super::HistoryLost,
+    t_fault: Option<Duration>,
+) -> LostWrites {
+    if history.rows == 0 {
+        return lost;
+    }
+    lost.count += history.rows;
+    lost.rpo = match (t_fault, history.oldest_before_start) {
+        (Some(t0), Some(before)) => Some(lost.rpo.unwrap_or_default().max(t0 + before)),
+        _ => None,
+    };
+    lost
+}
+
 /// Client requests over the whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RequestCounts {

@@ -93,7 +93,10 @@ impl Report {
     /// Measures a run of `scenario` and assembles its report: the scenario's targets, faults,
     /// restoration window and success threshold; the seed and timeline from `obs`.
     pub fn for_run(scenario: &Scenario, obs: &Observations) -> Report {
-        let faults_at: Vec<Duration> = scenario.faults.iter().map(|f| f.at).collect();
+        // Latent faults (a corrupt copy, a stopped archiver, a report) change nothing customers
+        // see when they happen: they neither start the incident nor end a restoration window.
+        let faults_at: Vec<Duration> =
+            scenario.faults.iter().filter(|f| !f.kind.is_latent()).map(|f| f.at).collect();
         let measurement = measure::measure(
             obs,
             &scenario.targets,
@@ -215,4 +218,22 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
+}
+
+/// `-71h30m`, `+2h`, `-0s`: a signed instant relative to the scenario's start, to the second,
+/// in hours at most (a restore point is read against "72 hours old").
+pub fn format_offset(at: i64) -> String {
+    let sign = if at < 0 { "-" } else { "+" };
+    let secs = at.unsigned_abs() / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::from(sign);
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    if out.len() == 1 {
+        out.push_str("0s");
+    }
+    out
 }

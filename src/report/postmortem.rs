@@ -406,6 +406,14 @@ fn kind_words(kind: WorldEventKind) -> &'static str {
         WorldEventKind::ScaledUp => "scaled up",
         WorldEventKind::Restarted => "restarted",
         WorldEventKind::FailoverCompleted => "failover completed",
+        WorldEventKind::RowsDeleted => "rows deleted",
+        WorldEventKind::IncidentDeclared => "incident declared",
+        WorldEventKind::BackupTaken => "backup taken",
+        WorldEventKind::BackupFailed => "backup failed",
+        WorldEventKind::DrillPassed => "restore drill passed",
+        WorldEventKind::DrillFailed => "restore drill failed",
+        WorldEventKind::RestoreFailed => "restore failed",
+        WorldEventKind::Restored => "restored",
     }
 }
 
@@ -721,7 +729,12 @@ fn went_wrong(report: &Report) -> Vec<String> {
     }
     if m.lost_writes > 0 {
         let rpo = m.rpo.map(|r| format!(", RPO {}", format_duration(r))).unwrap_or_default();
-        let split = if m.split_brain_writes > 0 {
+        let split = if m.split_brain_writes > 0 && m.backups.as_ref().is_some_and(|b| b.restore.is_some()) {
+            format!(
+                ", {} of them acknowledged after the fault and discarded by the restore",
+                m.split_brain_writes
+            )
+        } else if m.split_brain_writes > 0 {
             format!(", {} of them split-brain writes acknowledged after the fault", m.split_brain_writes)
         } else {
             String::new()

@@ -127,6 +127,16 @@ pub fn render(report: &Report) -> String {
     let lost = lost_writes(m);
     rows.push(row(["lost writes", &lost]));
     let rpo = match (m.rpo, m.oldest_lost_write) {
+        (Some(rpo), _)
+            if m.history_lost.oldest_before_start.is_some_and(|b| Some(rpo) == m.t_fault.map(|t| t + b)) =>
+        {
+            let before = m.history_lost.oldest_before_start.unwrap_or_default();
+            format!(
+                "{} (oldest lost write committed {} before the scenario started)",
+                format_duration(rpo),
+                format_duration(before)
+            )
+        }
         (Some(rpo), Some(oldest)) => {
             format!("{} (oldest lost write acknowledged at {})", format_duration(rpo), format_clock(oldest))
         }
@@ -135,6 +145,9 @@ pub fn render(report: &Report) -> String {
     };
     rows.push(row(["RPO", &rpo]));
     table(&mut out, &rows);
+    if let Some(b) = &m.backups {
+        backups(&mut out, b);
+    }
 
     if !m.notes.is_empty() {
         let _ = writeln!(out, "\nnotes");
@@ -315,6 +328,14 @@ fn kind_name(kind: WorldEventKind) -> &'static str {
         WorldEventKind::ScaledUp => "scaled_up",
         WorldEventKind::Restarted => "restarted",
         WorldEventKind::FailoverCompleted => "failover_completed",
+        WorldEventKind::RowsDeleted => "rows_deleted",
+        WorldEventKind::IncidentDeclared => "incident_declared",
+        WorldEventKind::BackupTaken => "backup_taken",
+        WorldEventKind::BackupFailed => "backup_failed",
+        WorldEventKind::DrillPassed => "drill_passed",
+        WorldEventKind::DrillFailed => "drill_failed",
+        WorldEventKind::RestoreFailed => "restore_failed",
+        WorldEventKind::Restored => "restored",
     }
 }
 
@@ -337,8 +358,45 @@ pub(crate) fn lost_writes(m: &Measurement) -> String {
     match (m.lost_writes, m.split_brain_writes) {
         (0, _) => "0".to_string(),
         (n, 0) => format!("{n} (none acknowledged after the fault)"),
+        (n, split) if m.backups.as_ref().is_some_and(|b| b.restore.is_some()) => {
+            format!("{n} ({split} acknowledged after the fault, discarded by the restore)")
+        }
         (n, split) => format!("{n} ({split} acknowledged after the fault: split-brain)"),
     }
+}
+
+/// The backups section: the restore against the incident, and what drills found.
+fn backups(out: &mut String, b: &crate::measure::BackupFindings) {
+    use super::format_offset as show;
+    let _ = writeln!(
+        out,
+        "
+backups"
+    );
+    let mut rows = Vec::new();
+    match &b.restore {
+        Some(r) => {
+            let age = b.restore_point_age.map(|a| format!(", {} before the fault", format_duration(a)));
+            rows.push(row(["restored to", &format!("{}{}", show(r.point_ms), age.unwrap_or_default())]));
+            rows.push(row(["from", &r.chain]));
+            let took = format!(
+                "{} -> {} ({}), {} chain(s) failed verification first",
+                format_clock(r.started),
+                format_clock(r.finished),
+                format_duration(r.finished.saturating_sub(r.started)),
+                r.fallbacks
+            );
+            rows.push(row(["restore", &took]));
+        }
+        None => rows.push(row(["restored to", "no restore completed after the fault"])),
+    }
+    for f in &b.drill_findings {
+        rows.push(row(["drill found", &format!("{} corrupt at {}", f.copy, show(f.found_ms))]));
+    }
+    if let Some(before) = b.caught_before_incident {
+        rows.push(row(["caught", &format!("{} before the fault", format_duration(before))]));
+    }
+    table(out, &rows);
 }
 
 /// A phase's length (`never`, `n/a` when it has none) and its span of simulated time.

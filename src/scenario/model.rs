@@ -30,6 +30,8 @@ pub struct Scenario {
     pub services: Vec<Service>,
     /// The replicated database, if any.
     pub database: Option<Database>,
+    /// The database's backup plan, if any (`[backups]`).
+    pub backups: Option<Backups>,
     /// DNS settings.
     pub dns: Dns,
     /// Synthetic customers.
@@ -133,6 +135,62 @@ pub enum Runbook {
     Failover,
     /// Restart the service where it runs (for faults a restart clears, like pool exhaustion).
     Restart,
+    /// Restore the database from its backups to just before the corruption (for a bad
+    /// `DELETE`, which replication copies to the replica). Always an operator's call.
+    Restore,
+}
+
+/// The database's backup plan: what is copied when, where the copies live, how fast they come
+/// back. Every backup is anchored to the full backups: differentials count from the newest
+/// full, incrementals from the newest backup of any kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backups {
+    /// Region of the object store holding every copy (3-2-1: it matters when a region fails).
+    pub store: String,
+    /// Size of the database, in bytes: what a full backup restores.
+    pub size: u64,
+    /// Data changed per second, in bytes: sizes differentials, incrementals and WAL.
+    pub change_rate: f64,
+    /// Restore throughput (download and apply), in bytes per second.
+    pub restore_rate: f64,
+    /// Time between full backups.
+    pub full: Duration,
+    /// Age of the newest full backup when the scenario starts.
+    pub full_age: Duration,
+    /// Time between differential backups (since the newest full), if taken.
+    pub differential: Option<Duration>,
+    /// Time between incremental backups (since the newest backup), if taken.
+    pub incremental: Option<Duration>,
+    /// Continuous WAL archiving: WAL shipped to the store every this long, if on.
+    pub wal_archive: Option<Duration>,
+    /// How long the database and its schedule have run before the scenario starts; copies
+    /// older than this are gone (retention).
+    pub history: Duration,
+    /// Restore drills: the newest chain restored into an isolated copy every this long, if
+    /// scheduled.
+    pub drill: Option<Duration>,
+}
+
+/// The kinds of backup copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BackupKind {
+    /// The whole database.
+    Full,
+    /// Everything changed since the newest full.
+    Differential,
+    /// Everything changed since the newest backup of any kind.
+    Incremental,
+}
+
+impl BackupKind {
+    /// The TOML name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackupKind::Full => "full",
+            BackupKind::Differential => "differential",
+            BackupKind::Incremental => "incremental",
+        }
+    }
 }
 
 /// Replication mode.
@@ -194,6 +252,10 @@ pub struct Traffic {
     pub region: Option<String>,
     /// Client request deadline. Default 5 s.
     pub timeout: Duration,
+    /// Reads look up one existing row (a customer opening one of the orders) and fail when it
+    /// is missing; otherwise reads only need the database up. Default: on when a `bad_delete`
+    /// fault is scripted.
+    pub read_rows: bool,
 }
 
 /// Automatic or manual failover.
@@ -348,6 +410,25 @@ pub enum FaultKind {
     },
     /// The monitor host crashes; it restarts when `for` ends.
     MonitorCrash,
+    /// A statement deletes rows it should not have: a logical corruption, committed and
+    /// replicated like any write.
+    BadDelete {
+        /// Fraction of the rows it deletes, 0..=1.
+        ratio: f64,
+    },
+    /// The newest backup copy of this kind existing at `at` fails verification.
+    BackupCorrupt {
+        /// Which kind of copy.
+        backup: BackupKind,
+    },
+    /// WAL archiving silently stops (until `for` ends).
+    ArchiveStop,
+    /// Customers tell support that data is missing; support declares an incident on the
+    /// service with the monitor (health checks do not see missing rows).
+    UserReport {
+        /// The service reported.
+        service: String,
+    },
 }
 
 /// A scheduled fault.
@@ -379,6 +460,20 @@ impl FaultKind {
             FaultKind::CapacityLimit { .. } => "capacity_limit",
             FaultKind::ResponderAbsent { .. } => "responder_absent",
             FaultKind::MonitorCrash => "monitor_crash",
+            FaultKind::BadDelete { .. } => "bad_delete",
+            FaultKind::BackupCorrupt { .. } => "backup_corrupt",
+            FaultKind::ArchiveStop => "archive_stop",
+            FaultKind::UserReport { .. } => "user_report",
         }
+    }
+
+    /// A latent fault changes nothing customers see when it happens (a corrupt copy, a
+    /// stopped archiver, a report about an earlier fault): it does not start the incident
+    /// (`t_fault`) and does not end a restoration window.
+    pub fn is_latent(&self) -> bool {
+        matches!(
+            self,
+            FaultKind::BackupCorrupt { .. } | FaultKind::ArchiveStop | FaultKind::UserReport { .. }
+        )
     }
 }

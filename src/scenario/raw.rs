@@ -46,6 +46,18 @@ text_value!(
 );
 
 text_value!(
+    /// A data size as written (`"2TB"`, `"500GB"`); the checker parses it.
+    RawSize,
+    "a size string such as \"500GB\" or \"2TB\""
+);
+
+text_value!(
+    /// A throughput as written (`"1TB/h"`, `"200MB/s"`); the checker parses it.
+    RawThroughput,
+    "a throughput string such as \"1TB/h\" or \"200MB/s\""
+);
+
+text_value!(
     /// An acknowledgement delay as written (`"3m"`, `"2m..8m"`, `"never"`); the checker parses it.
     RawAckDelay,
     "a duration (\"3m\"), a range (\"2m..8m\") or \"never\""
@@ -65,6 +77,7 @@ pub struct RawScenario {
     pub latency: Vec<Spanned<RawLatency>>,
     pub services: Spanned<Vec<Spanned<RawService>>>,
     pub database: Option<RawDatabase>,
+    pub backups: Option<Spanned<RawBackups>>,
     #[serde(default)]
     pub dns: RawDns,
     pub traffic: RawTraffic,
@@ -139,6 +152,31 @@ pub struct RawService {
 pub enum RawRunbook {
     Failover,
     Restart,
+    Restore,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackups {
+    pub store: Spanned<String>,
+    pub size: Spanned<RawSize>,
+    pub change_rate: Option<Spanned<RawThroughput>>,
+    pub restore_rate: Spanned<RawThroughput>,
+    pub full: SpannedDuration,
+    pub full_age: Option<SpannedDuration>,
+    pub differential: Option<SpannedDuration>,
+    pub incremental: Option<SpannedDuration>,
+    pub wal_archive: Option<SpannedDuration>,
+    pub history: Option<SpannedDuration>,
+    pub drill: Option<SpannedDuration>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RawBackupKind {
+    Full,
+    Differential,
+    Incremental,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -182,6 +220,7 @@ pub struct RawTraffic {
     pub window: Option<SpannedDuration>,
     pub region: Option<Spanned<String>>,
     pub timeout: Option<SpannedDuration>,
+    pub read_rows: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -240,6 +279,7 @@ pub struct RawFault {
     pub overrun: Option<SpannedDuration>,
     pub capacity: Option<Spanned<f64>>,
     pub responder: Option<Spanned<String>>,
+    pub backup: Option<Spanned<RawBackupKind>>,
 }
 
 impl RawFault {
@@ -263,6 +303,7 @@ impl RawFault {
             ("overrun", span(&self.overrun)),
             ("capacity", span(&self.capacity)),
             ("responder", span(&self.responder)),
+            ("backup", span(&self.backup)),
         ]
         .into_iter()
         .filter_map(|(name, span)| span.map(|s| (name, s)))

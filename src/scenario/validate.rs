@@ -9,14 +9,14 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::model::{
-    AckDelay, Database, Dns, DnsHealthCheck, Expectation, FailoverMode, Fault, FaultKind, Latency,
-    MonitorSettings, Place, Replication, Responder, Runbook, Scenario, Service, StandbyMode, Targets,
-    Traffic,
+    AckDelay, BackupKind, Backups, Database, Dns, DnsHealthCheck, Expectation, FailoverMode, Fault,
+    FaultKind, Latency, MonitorSettings, Place, Replication, Responder, Runbook, Scenario, Service,
+    StandbyMode, Targets, Traffic,
 };
 use super::raw::{
-    RawAckDelay, RawDatabase, RawDns, RawExpect, RawFailoverMode, RawFault, RawLatency, RawLevel, RawMonitor,
-    RawRate, RawReplication, RawResponder, RawRunbook, RawScenario, RawService, RawStandbyMode, RawTargets,
-    RawTraffic, SpannedDuration,
+    RawAckDelay, RawBackupKind, RawBackups, RawDatabase, RawDns, RawExpect, RawFailoverMode, RawFault,
+    RawLatency, RawLevel, RawMonitor, RawRate, RawReplication, RawResponder, RawRunbook, RawScenario,
+    RawService, RawSize, RawStandbyMode, RawTargets, RawThroughput, RawTraffic, SpannedDuration,
 };
 use crate::diagnostic::{InputError, SourceFile};
 use crate::monitor::decide::policy::EscalationLevel;
@@ -49,6 +49,10 @@ const KINDS: &[KindSpec] = &[
     KindSpec { name: "capacity_limit", required: &["service", "region", "capacity"], optional: &[] },
     KindSpec { name: "responder_absent", required: &["responder"], optional: &[] },
     KindSpec { name: "monitor_crash", required: &[], optional: &[] },
+    KindSpec { name: "bad_delete", required: &[], optional: &["ratio"] },
+    KindSpec { name: "backup_corrupt", required: &["backup"], optional: &[] },
+    KindSpec { name: "archive_stop", required: &[], optional: &[] },
+    KindSpec { name: "user_report", required: &["service"], optional: &[] },
 ];
 
 impl KindSpec {
@@ -106,6 +110,7 @@ enum Zero {
 struct World<'w> {
     services: &'w [Service],
     database: Option<&'w Database>,
+    backups: Option<&'w Backups>,
     responders: &'w BTreeMap<String, Responder>,
 }
 
@@ -195,15 +200,23 @@ impl Checker<'_> {
         let latency = self.latencies(&raw.latency);
         let services = self.services(&raw.services);
         let database = raw.database.as_ref().map(|d| self.database(d));
+        let backups = raw.backups.as_ref().and_then(|b| self.backups(b, database.as_ref()));
+        self.restore_runbooks(&raw.services, backups.as_ref());
         let dns = self.dns(&raw.dns);
-        let traffic = self.traffic(&raw.traffic, duration);
+        let bad_delete = raw.faults.iter().any(|f| f.get_ref().kind.get_ref() == "bad_delete");
+        let traffic = self.traffic(&raw.traffic, duration, bad_delete);
         let monitor = self.monitor(&raw.monitor);
         let responders = self.responders(&raw.responders);
         let escalation: Vec<EscalationLevel> =
             raw.escalation.iter().map(|l| self.level(l.get_ref(), &responders)).collect();
         self.manual_failover(&raw.monitor, &escalation, &responders);
         let targets = self.targets(&raw.targets, duration, escalation.is_empty());
-        let world = World { services: &services, database: database.as_ref(), responders: &responders };
+        let world = World {
+            services: &services,
+            database: database.as_ref(),
+            backups: backups.as_ref(),
+            responders: &responders,
+        };
         let mut faults: Vec<Fault> =
             raw.faults.iter().filter_map(|f| self.fault(f.get_ref(), duration, &world)).collect();
         faults.sort_by_key(|f| f.at);
@@ -219,6 +232,7 @@ impl Checker<'_> {
             latency,
             services,
             database,
+            backups,
             dns,
             traffic,
             monitor,
@@ -405,6 +419,7 @@ impl Checker<'_> {
         let runbook = match raw.runbook.as_ref().map(|r| *r.get_ref()) {
             None | Some(RawRunbook::Failover) => Runbook::Failover,
             Some(RawRunbook::Restart) => Runbook::Restart,
+            Some(RawRunbook::Restore) => Runbook::Restore,
         };
         if let (StandbyMode::Hot, Some(s)) = (standby_mode, &raw.scale_up) {
             if !scale_up.is_zero() && standby.is_some() {
@@ -505,7 +520,155 @@ impl Checker<'_> {
         }
     }
 
-    fn traffic(&mut self, raw: &RawTraffic, duration: Duration) -> Traffic {
+    /// `[backups]`: needs a `[database]`, a declared store region, and a schedule in which
+    /// every kind of copy is more frequent than the one it builds on.
+    fn backups(&mut self, raw: &Spanned<RawBackups>, database: Option<&Database>) -> Option<Backups> {
+        let b = raw.get_ref();
+        if database.is_none() {
+            self.fail_help(raw.span(), "[backups] needs a [database] to back up", "add a [database] section");
+        }
+        let store = self.region(&b.store);
+        let size = self.size(&b.size);
+        let restore_rate = self.throughput(&b.restore_rate, "restore_rate");
+        let change_rate = match &b.change_rate {
+            Some(c) => self.throughput(c, "change_rate"),
+            // One percent of the data changes per hour unless said otherwise.
+            None => size as f64 * 0.01 / 3600.0,
+        };
+        let full = self.positive(&b.full, "full");
+        let full_age = b.full_age.as_ref().map_or(Duration::ZERO, dur);
+        if let Some(age) = &b.full_age {
+            if full_age >= full {
+                self.fail(
+                    age.span(),
+                    format!(
+                        "full_age ({}) must be less than full ({}): a newer full backup would exist",
+                        show(full_age),
+                        show(full)
+                    ),
+                );
+            }
+        }
+        let differential = b.differential.as_ref().map(|d| {
+            let value = self.positive(d, "differential");
+            if value >= full {
+                self.fail(
+                    d.span(),
+                    format!("differential ({}) must be shorter than full ({})", show(value), show(full)),
+                );
+            }
+            value
+        });
+        let incremental = b.incremental.as_ref().map(|i| {
+            let value = self.positive(i, "incremental");
+            let above = differential.unwrap_or(full);
+            if value >= above {
+                self.fail(
+                    i.span(),
+                    format!(
+                        "incremental ({}) must be shorter than {} ({})",
+                        show(value),
+                        if differential.is_some() { "differential" } else { "full" },
+                        show(above)
+                    ),
+                );
+            }
+            value
+        });
+        let wal_archive = b.wal_archive.as_ref().map(|w| self.positive(w, "wal_archive"));
+        let history = match &b.history {
+            None => full_age + full * 2,
+            Some(h) => {
+                let history = dur(h);
+                if history < full_age {
+                    self.fail(
+                        h.span(),
+                        format!(
+                            "history ({}) must reach back to the newest full backup (full_age = {})",
+                            show(history),
+                            show(full_age)
+                        ),
+                    );
+                }
+                history
+            }
+        };
+        let drill = b.drill.as_ref().map(|d| self.positive(d, "drill"));
+        Some(Backups {
+            store,
+            size,
+            change_rate,
+            restore_rate,
+            full,
+            full_age,
+            differential,
+            incremental,
+            wal_archive,
+            history,
+            drill,
+        })
+    }
+
+    /// `runbook = "restore"` restores from `[backups]`; without them it could not run.
+    fn restore_runbooks(&mut self, raw: &Spanned<Vec<Spanned<RawService>>>, backups: Option<&Backups>) {
+        if backups.is_some() {
+            return;
+        }
+        for service in raw.get_ref() {
+            if let Some(r) =
+                service.get_ref().runbook.as_ref().filter(|r| *r.get_ref() == RawRunbook::Restore)
+            {
+                self.fail_help(
+                    r.span(),
+                    "runbook = \"restore\" needs a [backups] section to restore from",
+                    "add [backups] with store, size, restore_rate and full",
+                );
+            }
+        }
+    }
+
+    /// `"500GB"` -> bytes (decimal units: B, KB, MB, GB, TB).
+    fn size(&mut self, raw: &Spanned<RawSize>) -> u64 {
+        let text = raw.get_ref().0.trim();
+        match parse_size(text) {
+            Some(bytes) if bytes > 0.0 => bytes as u64,
+            _ => {
+                self.fail(
+                    raw.span(),
+                    format!("size {text:?} is not a size: expected a positive number then B, KB, MB, GB or TB, as \"500GB\""),
+                );
+                1
+            }
+        }
+    }
+
+    /// `"1TB/h"` -> bytes per second.
+    fn throughput(&mut self, raw: &Spanned<RawThroughput>, what: &str) -> f64 {
+        let text = raw.get_ref().0.trim();
+        let parsed = text.split_once('/').and_then(|(size, unit)| {
+            let per = match unit.trim() {
+                "s" => 1.0,
+                "m" => 60.0,
+                "h" => 3600.0,
+                _ => return None,
+            };
+            Some(parse_size(size.trim())? / per)
+        });
+        match parsed {
+            Some(rate) if rate.is_finite() && rate > 0.0 => rate,
+            _ => {
+                self.fail(
+                    raw.span(),
+                    format!(
+                        "{what} {text:?} is not a throughput: expected a size then /s, /m or /h, as \"1TB/h\""
+                    ),
+                );
+                1.0
+            }
+        }
+    }
+
+    fn traffic(&mut self, raw: &RawTraffic, duration: Duration, bad_delete: bool) -> Traffic {
         let window = match &raw.window {
             None => Duration::from_secs(60),
             Some(w) => {
@@ -536,6 +699,7 @@ impl Checker<'_> {
             window,
             region: raw.region.as_ref().map(|r| self.region(r)),
             timeout: raw.timeout.as_ref().map_or(Duration::from_secs(5), |t| self.positive(t, "timeout")),
+            read_rows: raw.read_rows.as_ref().map_or(bad_delete, |r| *r.get_ref()),
         }
     }
 
@@ -853,6 +1017,49 @@ impl Checker<'_> {
                 FaultKind::ResponderAbsent { responder: name }
             }
             "monitor_crash" => FaultKind::MonitorCrash,
+            "bad_delete" => {
+                if world.database.is_none() {
+                    self.fail(raw.kind.span(), "kind \"bad_delete\" needs a [database] to delete from");
+                }
+                FaultKind::BadDelete {
+                    ratio: raw.ratio.as_ref().map_or(1.0, |r| self.fraction(r, "ratio", Zero::Excluded)),
+                }
+            }
+            "backup_corrupt" => {
+                let raw_kind = raw.backup.as_ref()?;
+                let backup = match raw_kind.get_ref() {
+                    RawBackupKind::Full => BackupKind::Full,
+                    RawBackupKind::Differential => BackupKind::Differential,
+                    RawBackupKind::Incremental => BackupKind::Incremental,
+                };
+                let scheduled = world.backups.map(|b| match backup {
+                    BackupKind::Full => true,
+                    BackupKind::Differential => b.differential.is_some(),
+                    BackupKind::Incremental => b.incremental.is_some(),
+                });
+                match scheduled {
+                    None => self.fail(raw.kind.span(), "kind \"backup_corrupt\" needs a [backups] section"),
+                    Some(false) => self.fail(
+                        raw_kind.span(),
+                        format!("no {} backups are scheduled in [backups]", backup.name()),
+                    ),
+                    Some(true) => {}
+                }
+                FaultKind::BackupCorrupt { backup }
+            }
+            "archive_stop" => {
+                if world.backups.is_none_or(|b| b.wal_archive.is_none()) {
+                    self.fail(
+                        raw.kind.span(),
+                        "kind \"archive_stop\" needs WAL archiving: [backups] wal_archive = \"<interval>\"",
+                    );
+                }
+                FaultKind::ArchiveStop
+            }
+            "user_report" => {
+                let (service, _) = self.deployment(raw.service.as_ref()?, None, world)?;
+                FaultKind::UserReport { service }
+            }
             _ => return None,
         })
     }
@@ -963,4 +1170,20 @@ impl Checker<'_> {
         );
         None
     }
+}
+
+/// `"500GB"` -> bytes, with decimal units; `None` when it is not a number and a unit.
+fn parse_size(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.trim().parse().ok()?;
+    let scale = match unit.trim() {
+        "B" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        _ => return None,
+    };
+    Some(number * scale).filter(|b| b.is_finite())
 }

@@ -185,6 +185,8 @@ async fn database(s: &AppState, method: Method, path: &str, body: Option<String>
     let Some(host) = host else { return StatusCode::SERVICE_UNAVAILABLE };
     match s.pool.call(method, &host, db::PORT, path, body, DB_DEADLINE).await {
         Some((200, _)) => StatusCode::OK,
+        // The row the customer asked for is not there.
+        Some((404, _)) => StatusCode::NOT_FOUND,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
@@ -197,10 +199,14 @@ async fn health(State(s): State<AppState>) -> StatusCode {
     }
 }
 
-async fn read(State(s): State<AppState>) -> StatusCode {
+/// A read; its body, when present, names the row the customer looks up.
+async fn read(State(s): State<AppState>, row: String) -> StatusCode {
     match admit(&s, true).await {
         Admission::Refuse(status) => status,
-        Admission::Serve => database(&s, Method::GET, "/read", None).await,
+        Admission::Serve => {
+            let row = (!row.is_empty()).then_some(row);
+            database(&s, Method::GET, "/read", row).await
+        }
     }
 }
 

@@ -17,15 +17,18 @@ use tokio::sync::Notify;
 
 use crate::measure::WorldEventKind;
 use crate::net::Net;
-use crate::scenario::Replication;
+use crate::scenario::{Backups, Fault, Replication};
 use crate::sim::ground::Ground;
 use crate::sim::net::{SimNet, sim_now};
+use crate::sim::rows::{Op, Rows, WalEntry};
 use crate::sim::serve::{call, serve};
 
 /// Client and admin API port.
 pub const PORT: u16 = 5432;
 /// Replication stream port.
 pub const REPLICATION_PORT: u16 = 5433;
+
+mod restore;
 
 /// A node's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,17 +39,8 @@ pub enum Role {
     Replica,
     /// Becoming primary; accepts nothing.
     Promoting,
-}
-
-/// One committed write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WalEntry {
-    /// Log sequence number, from 1.
-    pub lsn: u64,
-    /// The client's write id.
-    pub write_id: u64,
-    /// When it committed.
-    pub committed: Duration,
+    /// Being restored from backups; accepts nothing.
+    Restoring,
 }
 
 /// One database node's durable state.
@@ -58,8 +52,8 @@ pub struct Node {
     pub epoch: u64,
     /// Fenced: a higher epoch exists; it refuses writes.
     pub fenced: bool,
-    /// Its WAL.
-    pub wal: Vec<WalEntry>,
+    /// Its data: WAL, history rows, deletions.
+    pub rows: Rows,
 }
 
 /// The replication lag over time: constant, or ramping linearly between two values.
@@ -117,6 +111,25 @@ pub struct Cluster {
     pub promote_time: Duration,
     /// Whether promotion fences the old primary.
     pub fencing: bool,
+    /// Bumped when a restore replaces the data: replication streams restart from scratch.
+    pub generation: u64,
+    /// The backup plan and where the copies go, when there is one.
+    pub backups: Option<BackupSetup>,
+    /// WAL archiving stopped by a fault.
+    pub archive_stopped: bool,
+}
+
+/// The backup plan as the database nodes need it.
+#[derive(Clone, Debug)]
+pub struct BackupSetup {
+    /// The plan.
+    pub plan: Backups,
+    /// The object-store host.
+    pub store: String,
+    /// The scenario's faults (which copies are written corrupt).
+    pub faults: Vec<Fault>,
+    /// When the scenario ends (no backups are scheduled past it).
+    pub end: Duration,
 }
 
 /// Shared handle to the cluster, plus a wake-up for replication and sync commits.
@@ -145,23 +158,36 @@ impl SharedCluster {
         f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The node that serves at the end: the unfenced primary with the highest epoch.
-    pub fn serving(&self) -> Option<(String, Vec<u64>)> {
-        self.peek(|c| {
-            c.nodes
-                .iter()
-                .filter(|(_, n)| n.role == Role::Primary && !n.fenced)
-                .max_by_key(|(_, n)| n.epoch)
-                .map(|(h, n)| (h.clone(), n.wal.iter().map(|e| e.write_id).collect()))
-        })
+    /// The node that serves at the end (the unfenced primary with the highest epoch) and its
+    /// data.
+    pub fn serving(&self) -> Option<(String, Rows)> {
+        self.peek(|c| c.serving().map(|(h, n)| (h.clone(), n.rows.clone())))
+    }
+
+    /// Waits for the next change.
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+}
+
+impl Cluster {
+    /// The unfenced primary with the highest epoch.
+    pub fn serving(&self) -> Option<(&String, &Node)> {
+        self.nodes.iter().filter(|(_, n)| n.role == Role::Primary && !n.fenced).max_by_key(|(_, n)| n.epoch)
+    }
+
+    /// The serving node, to change.
+    pub fn serving_mut(&mut self) -> Option<&mut Node> {
+        let host = self.serving()?.0.clone();
+        self.nodes.get_mut(&host)
     }
 }
 
 #[derive(Clone)]
-struct DbState {
-    host: String,
-    cluster: SharedCluster,
-    ground: Ground,
+pub(crate) struct DbState {
+    pub(crate) host: String,
+    pub(crate) cluster: SharedCluster,
+    pub(crate) ground: Ground,
 }
 
 /// Runs one database node on the current host: its API, and the replication stream in the
@@ -170,12 +196,17 @@ pub async fn run_node(host: String, cluster: SharedCluster, ground: Ground) -> s
     let state = DbState { host: host.clone(), cluster: cluster.clone(), ground: ground.clone() };
     tokio::spawn(replication_receiver(state.clone()));
     tokio::spawn(replication_sender(state.clone()));
+    if cluster.peek(|c| c.backups.is_some()) {
+        tokio::spawn(restore::backup_agent(state.clone()));
+        tokio::spawn(restore::wal_archiver(state.clone()));
+    }
     let router = Router::new()
         .route("/health", get(health))
-        .route("/read", get(health))
+        .route("/read", get(read))
         .route("/write", post(write))
         .route("/admin/promote", post(promote))
         .route("/admin/fence", post(fence))
+        .route("/admin/restore", post(restore::restore))
         .with_state(state);
     serve(PORT, router).await
 }
@@ -188,14 +219,30 @@ async fn health(State(s): State<DbState>) -> StatusCode {
     if serving(&s) { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }
 }
 
+/// A read: with a row id in the body, 404 when this node does not hold that row.
+async fn read(State(s): State<DbState>, body: String) -> StatusCode {
+    let row = body.trim();
+    if row.is_empty() {
+        return health(State(s)).await;
+    }
+    let Ok(row) = row.parse::<u64>() else { return StatusCode::BAD_REQUEST };
+    let held = s.cluster.peek(|c| {
+        c.nodes.get(&s.host).filter(|n| n.role == Role::Primary && !n.fenced).map(|n| n.rows.holds(row))
+    });
+    match held {
+        None => StatusCode::SERVICE_UNAVAILABLE,
+        Some(true) => StatusCode::OK,
+        Some(false) => StatusCode::NOT_FOUND,
+    }
+}
+
 async fn write(State(s): State<DbState>, body: String) -> StatusCode {
     let Ok(write_id) = body.trim().parse::<u64>() else { return StatusCode::BAD_REQUEST };
     let committed = s.cluster.with(|c| {
         // A promoted replica has nobody left to wait for: it commits on its own.
         let sync = c.mode == Replication::Sync && c.replica.as_ref().is_some_and(|r| *r != s.host);
         let node = c.nodes.get_mut(&s.host).filter(|n| n.role == Role::Primary && !n.fenced)?;
-        let lsn = node.wal.len() as u64 + 1;
-        node.wal.push(WalEntry { lsn, write_id, committed: sim_now() });
+        let lsn = node.rows.push(Op::Write(write_id), sim_now());
         Some((lsn, sync))
     });
     let Some((lsn, sync)) = committed else { return StatusCode::SERVICE_UNAVAILABLE };
@@ -226,6 +273,7 @@ async fn promote(State(s): State<DbState>) -> StatusCode {
     match role {
         Some(Role::Primary) => return StatusCode::OK,
         Some(Role::Promoting) => return wait_until_primary(&s).await,
+        Some(Role::Restoring) => return StatusCode::CONFLICT,
         Some(Role::Replica) => {}
         None => return StatusCode::NOT_FOUND,
     }
@@ -302,30 +350,21 @@ async fn replication_receiver(s: DbState) -> std::io::Result<()> {
         let s = s.clone();
         tokio::spawn(async move {
             let (read, mut write) = tokio::io::split(stream);
-            let last = s.cluster.peek(|c| c.nodes.get(&s.host).map_or(0, |n| n.wal.len() as u64));
+            let last = s.cluster.peek(|c| c.nodes.get(&s.host).map_or(0, |n| n.rows.wal().len() as u64));
             write.write_all(format!("{last}\n").as_bytes()).await?;
             let mut lines = BufReader::new(read).lines();
             while let Some(line) = lines.next_line().await? {
-                let mut parts = line.split(' ').map(str::parse::<u64>);
-                let (Some(Ok(lsn)), Some(Ok(write_id)), Some(Ok(committed))) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    break;
-                };
+                let Some(entry) = WalEntry::from_line(&line) else { break };
                 let applied = s.cluster.with(|c| {
                     // A promoting replica still applies what the old primary shipped before it was fenced.
                     let node = c
                         .nodes
                         .get_mut(&s.host)
                         .filter(|n| matches!(n.role, Role::Replica | Role::Promoting))?;
-                    if lsn == node.wal.len() as u64 + 1 {
-                        node.wal.push(WalEntry {
-                            lsn,
-                            write_id,
-                            committed: Duration::from_millis(committed),
-                        });
+                    if entry.lsn == node.rows.next_lsn() {
+                        node.rows.push(entry.op, entry.committed);
                     }
-                    Some(node.wal.len() as u64)
+                    Some(node.rows.wal().len() as u64)
                 });
                 let Some(applied) = applied else { break };
                 write.write_all(format!("{applied}\n").as_bytes()).await?;
@@ -363,6 +402,7 @@ async fn ship(s: &DbState, replica: &str) -> std::io::Result<()> {
     let mut acks = BufReader::new(read).lines();
     let first = acks.next_line().await?.ok_or(std::io::ErrorKind::UnexpectedEof)?;
     let mut next = first.trim().parse::<u64>().map_err(|_| std::io::ErrorKind::InvalidData)? + 1;
+    let generation = s.cluster.peek(|c| c.generation);
     // Acknowledgements are read on their own task so a slow replica never blocks shipping.
     let cluster = s.cluster.clone();
     let reader = tokio::spawn(async move {
@@ -377,9 +417,10 @@ async fn ship(s: &DbState, replica: &str) -> std::io::Result<()> {
             let notified = s.cluster.changed.notified();
             let (entry, due, still_primary) = s.cluster.peek(|c| {
                 let me = c.nodes.get(&s.host);
-                let still = me.is_some_and(|n| n.role == Role::Primary);
-                let entry =
-                    me.and_then(|n| n.wal.get(usize::try_from(next - 1).unwrap_or(usize::MAX)).copied());
+                // A restore replaced the data: this stream's positions mean nothing any more.
+                let still = me.is_some_and(|n| n.role == Role::Primary) && c.generation == generation;
+                let entry = me
+                    .and_then(|n| n.rows.wal().get(usize::try_from(next - 1).unwrap_or(usize::MAX)).copied());
                 let due = entry.map(|e| {
                     if c.stopped {
                         None
@@ -405,8 +446,7 @@ async fn ship(s: &DbState, replica: &str) -> std::io::Result<()> {
                         }
                         continue;
                     }
-                    let line = format!("{} {} {}\n", e.lsn, e.write_id, e.committed.as_millis());
-                    write.write_all(line.as_bytes()).await?;
+                    write.write_all(e.to_line().as_bytes()).await?;
                     next += 1;
                 }
                 // Nothing to ship yet, or shipping is stopped: wait for a change (or a while,

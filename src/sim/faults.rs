@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::measure::WorldEventKind;
 use crate::scenario::{Fault, FaultKind, Place, Scenario};
+use crate::sim::rows::Op;
 use crate::sim::{World, base_latency, hosts, hosts_in};
 
 /// One scheduled change.
@@ -72,6 +73,14 @@ fn describe(fault: &Fault) -> String {
         }
         FaultKind::ResponderAbsent { responder } => format!("{responder} is unreachable"),
         FaultKind::MonitorCrash => "the monitor crashes".to_owned(),
+        FaultKind::BadDelete { ratio } => {
+            format!("a DELETE without its WHERE clause removes {:.0}% of the rows", ratio * 100.0)
+        }
+        FaultKind::BackupCorrupt { backup } => {
+            format!("the newest {} backup copy is corrupt (nothing notices yet)", backup.name())
+        }
+        FaultKind::ArchiveStop => "WAL archiving silently stops".to_owned(),
+        FaultKind::UserReport { service } => format!("customers report missing data in {service}"),
     };
     format!("{}: {what}", fault.kind.name())
 }
@@ -195,6 +204,40 @@ pub(crate) fn apply(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &Wor
         }
         FaultKind::DnsTtlOverrun { overrun } => {
             world.overrun.set(if inject { *overrun } else { Duration::ZERO })
+        }
+        FaultKind::BadDelete { ratio } => {
+            if let (true, Some(cluster)) = (inject, &world.cluster) {
+                let ppm = (ratio * 1_000_000.0).round() as u32;
+                let now = sim.elapsed();
+                let deleted = cluster.with(|c| {
+                    let (host, node) = c.serving()?;
+                    let host = host.clone();
+                    let before = node.rows.count();
+                    let node = c.serving_mut()?;
+                    node.rows.push(Op::Delete { ppm }, now);
+                    Some((host, before - node.rows.count()))
+                });
+                if let Some((host, rows)) = deleted {
+                    world.ground.event_at(
+                        now,
+                        format!("db:{host}"),
+                        WorldEventKind::RowsDeleted,
+                        format!("{rows} rows deleted and the DELETE replicated like any write"),
+                    );
+                }
+            }
+        }
+        // Which copy is corrupt is decided when it is written (see `backup::designated_corrupt`).
+        FaultKind::BackupCorrupt { .. } => {}
+        FaultKind::ArchiveStop => {
+            if let Some(cluster) = &world.cluster {
+                cluster.with(|c| c.archive_stopped = inject);
+            }
+        }
+        FaultKind::UserReport { service } => {
+            if inject {
+                world.pager.with(|p| p.reports.push(service.clone()));
+            }
         }
         FaultKind::ResponderAbsent { responder } => world.pager.with(|p| {
             if inject {

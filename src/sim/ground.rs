@@ -35,6 +35,19 @@ impl Ground {
         self.with(|o| o.events.push(event));
     }
 
+    /// Records a completed restore.
+    pub fn restored(&self, record: crate::measure::RestoreRecord) {
+        self.with(|o| o.backups.restores.push(record));
+    }
+
+    /// Records a drill's finding.
+    pub fn drill_found(&self, finding: crate::measure::DrillFinding) {
+        self.with(|o| {
+            o.backups.drill_findings.push(finding);
+            o.backups.drill_findings.sort_by_key(|f| f.found_ms);
+        });
+    }
+
     /// Records one customer request.
     pub fn request(&self, record: RequestRecord) {
         self.with(|o| o.requests.push(record));

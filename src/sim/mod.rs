@@ -3,6 +3,7 @@
 //! It produces [`Observations`], the ground truth that measurements are computed from.
 
 pub mod app;
+pub mod backup;
 pub mod clients;
 pub mod db;
 pub mod dns;
@@ -12,7 +13,9 @@ pub mod monitor_config;
 pub mod net;
 pub mod pager;
 pub mod pool;
+pub mod rows;
 pub mod serve;
+pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -50,6 +53,10 @@ pub(crate) struct World {
     pub store: MemoryStore,
     /// The customers' write-id counter (outside the `clients` host, so ids stay unique).
     pub write_ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The object store's catalog (its disk).
+    pub catalog: store::SharedCatalog,
+    /// The rows the customers know exist, to look up (outside the `clients` host).
+    pub known_rows: clients::KnownRows,
 }
 
 /// Every host name of the world, in registration order.
@@ -68,6 +75,9 @@ pub(crate) fn hosts(scenario: &Scenario) -> Vec<String> {
         if has_db {
             hosts.push(format!("{region}-db"));
         }
+        if scenario.backups.as_ref().is_some_and(|b| b.store == *region) {
+            hosts.push(store::host(region));
+        }
     }
     hosts.extend(["dns", "monitor", "pager", "clients"].map(String::from));
     hosts
@@ -75,10 +85,8 @@ pub(crate) fn hosts(scenario: &Scenario) -> Vec<String> {
 
 /// The hosts that sit in `region` (including the monitor and the clients when placed there).
 pub(crate) fn hosts_in(scenario: &Scenario, region: &str) -> Vec<String> {
-    let mut hosts: Vec<String> = hosts(scenario)
-        .into_iter()
-        .filter(|h| h.strip_suffix("-app").or_else(|| h.strip_suffix("-db")) == Some(region))
-        .collect();
+    let mut hosts: Vec<String> =
+        hosts(scenario).into_iter().filter(|h| host_region(h) == Some(region)).collect();
     if scenario.monitor.region.as_deref() == Some(region) {
         hosts.push("monitor".to_owned());
     }
@@ -88,11 +96,16 @@ pub(crate) fn hosts_in(scenario: &Scenario, region: &str) -> Vec<String> {
     hosts
 }
 
+/// The region in a per-region host's name (`us-east-1-db` -> `us-east-1`).
+fn host_region(host: &str) -> Option<&str> {
+    host.strip_suffix("-app").or_else(|| host.strip_suffix("-db")).or_else(|| host.strip_suffix("-store"))
+}
+
 fn region_of<'a>(scenario: &'a Scenario, host: &'a str) -> Option<&'a str> {
     match host {
         "monitor" => scenario.monitor.region.as_deref(),
         "clients" => scenario.traffic.region.as_deref(),
-        _ => host.strip_suffix("-app").or_else(|| host.strip_suffix("-db")),
+        _ => host_region(host),
     }
 }
 
@@ -134,8 +147,14 @@ fn initial_world(scenario: &Scenario) -> World {
             deployments.insert((s.name.clone(), standby.clone()), deployment(standby, ready, s.capacity));
         }
     }
+    // With a backup plan, the database has existed for its history: the same customers wrote
+    // at the same rate before the scenario started.
+    let history = scenario.backups.as_ref().map(|b| rows::History {
+        rate: scenario.traffic.rate * scenario.traffic.write_ratio * scenario.services.len() as f64,
+        span: b.history,
+    });
     let cluster = scenario.database.as_ref().map(|d| {
-        let node = |role| Node { role, epoch: 1, fenced: false, wal: Vec::new() };
+        let node = |role| Node { role, epoch: 1, fenced: false, rows: rows::Rows::new(history) };
         let mut nodes = BTreeMap::new();
         nodes.insert(format!("{}-db", d.primary), node(Role::Primary));
         if let Some(replica) = &d.replica {
@@ -152,10 +171,38 @@ fn initial_world(scenario: &Scenario) -> World {
             acked: 0,
             promote_time: d.promote_time,
             fencing: d.fencing,
+            generation: 0,
+            backups: scenario.backups.as_ref().map(|b| db::BackupSetup {
+                plan: b.clone(),
+                store: store::host(&b.store),
+                faults: scenario.faults.clone(),
+                end: scenario.duration,
+            }),
+            archive_stopped: false,
         })
     });
+    let ground = Ground::default();
+    let catalog = scenario.backups.as_ref().map_or_else(store::SharedCatalog::default, |b| {
+        let mut catalog = backup::history(b, &scenario.faults);
+        for (at, done, i) in backup::drills_before_start(b, &mut catalog) {
+            let copy = store::describe(&catalog.copies[i]);
+            ground.drill_found(crate::measure::DrillFinding { found_ms: done, copy });
+            ground.event_at(
+                Duration::ZERO,
+                "store",
+                crate::measure::WorldEventKind::DrillFailed,
+                format!(
+                    "before the start: the restore drill of {} found the {} corrupt at {}",
+                    backup::show(at),
+                    store::describe(&catalog.copies[i]),
+                    backup::show(done)
+                ),
+            );
+        }
+        store::SharedCatalog(std::sync::Arc::new(std::sync::Mutex::new(catalog)))
+    });
     World {
-        ground: Ground::default(),
+        ground,
         deployments: SharedDeployments(std::sync::Arc::new(std::sync::Mutex::new(deployments))),
         cluster,
         zone: SharedZone(std::sync::Arc::new(std::sync::Mutex::new(zone))),
@@ -163,6 +210,8 @@ fn initial_world(scenario: &Scenario) -> World {
         pager: SharedPager::default(),
         store: MemoryStore::default(),
         write_ids: std::sync::Arc::default(),
+        catalog,
+        known_rows: clients::KnownRows::new(history),
     }
 }
 
@@ -226,9 +275,14 @@ fn simulate(scenario: &Scenario, seed: u64) -> Result<Observations, SimError> {
     let mut observations = world.ground.finish();
     observations.seed = seed;
     observations.duration = scenario.duration;
-    if let Some((host, writes)) = world.cluster.as_ref().and_then(SharedCluster::serving) {
+    if let Some((host, rows)) = world.cluster.as_ref().and_then(SharedCluster::serving) {
         observations.serving_db = Some(host);
-        observations.final_writes = writes.into_iter().collect::<BTreeSet<u64>>();
+        observations.final_writes = rows.write_ids().into_iter().collect::<BTreeSet<u64>>();
+        let (lost, oldest) = rows.history_lost();
+        observations.history_lost = crate::measure::HistoryLost {
+            rows: lost,
+            oldest_before_start: oldest.map(|o| Duration::from_millis(o.unsigned_abs())),
+        };
     }
     Ok(observations)
 }
@@ -237,12 +291,16 @@ fn simulate(scenario: &Scenario, seed: u64) -> Result<Observations, SimError> {
 /// with a standby, the later of its DNS record pointing at the standby and the standby serving
 /// (a hot standby serves from the start); without one, the replica's promotion.
 fn record_failover_completion(scenario: &Scenario, ground: &Ground) {
-    use crate::measure::WorldEventKind::{DnsChanged, FailoverCompleted, Promoted, ScaledUp};
+    use crate::measure::WorldEventKind::{DnsChanged, FailoverCompleted, Promoted, Restored, ScaledUp};
     let events = ground.snapshot();
     let first =
         |kind, details: &str| events.iter().find(|e| e.kind == kind && e.details == details).map(|e| e.at);
     for s in &scenario.services {
         let completed = match (&s.standby, s.runbook) {
+            (_, crate::scenario::Runbook::Restore) => events
+                .iter()
+                .find(|e| e.kind == Restored)
+                .map(|e| (e.at, format!("{}: database restored ({})", s.name, e.details))),
             (_, crate::scenario::Runbook::Restart) => events
                 .iter()
                 .find(|e| {
@@ -283,6 +341,18 @@ fn register_hosts(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &World
                     Ok(())
                 }
             });
+        } else if host.ends_with("-store") {
+            let plan = scenario.backups.clone();
+            let end = scenario.duration;
+            sim.host(host.as_str(), move || {
+                let (plan, w) = (plan.clone(), w.clone());
+                async move {
+                    if let Some(plan) = plan {
+                        store::run(plan, w.catalog, w.ground, end).await?;
+                    }
+                    Ok(())
+                }
+            });
         } else if host.ends_with("-db") {
             let name = host.clone();
             sim.host(host.as_str(), move || {
@@ -312,9 +382,9 @@ fn register_hosts(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &World
                 }
                 "pager" => {
                     let responders = scenario.responders.clone();
-                    let manual = scenario.monitor.failover == crate::scenario::FailoverMode::Manual;
+                    let manual = monitor_config::manual_services(scenario);
                     sim.host("pager", move || {
-                        let (w, responders) = (w.clone(), responders.clone());
+                        let (w, responders, manual) = (w.clone(), responders.clone(), manual.clone());
                         async move {
                             pager::run(w.pager, responders, manual, w.ground, seed).await?;
                             Ok(())
@@ -335,7 +405,8 @@ fn register_hosts(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &World
                     sim.host("clients", move || {
                         let (w, targets, t) = (w.clone(), targets.clone(), t.clone());
                         async move {
-                            clients::run(targets, t, w.overrun, w.ground, seed, w.write_ids).await?;
+                            let ids = clients::Ids { writes: w.write_ids, rows: w.known_rows };
+                            clients::run(targets, t, w.overrun, w.ground, seed, ids).await?;
                             Ok(())
                         }
                     });

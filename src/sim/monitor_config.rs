@@ -55,11 +55,12 @@ pub fn derive(scenario: &Scenario) -> MonitorConfig {
             let steps = match s.runbook {
                 Runbook::Restart => restart_runbook(s, port),
                 Runbook::Failover => failover_runbook(scenario, s, port),
+                Runbook::Restore => restore_runbook(scenario),
             };
-            let failover = match (steps.is_empty(), m.failover) {
+            let failover = match (steps.is_empty(), is_manual(scenario, s)) {
                 (true, _) => PolicyMode::Disabled,
-                (false, FailoverMode::Automatic) => PolicyMode::Automatic,
-                (false, FailoverMode::Manual) => PolicyMode::Manual,
+                (false, false) => PolicyMode::Automatic,
+                (false, true) => PolicyMode::Manual,
             };
             ServiceConfig {
                 name: s.name.clone(),
@@ -98,6 +99,33 @@ pub fn derive(scenario: &Scenario) -> MonitorConfig {
         services,
         escalation: scenario.escalation.clone(),
     }
+}
+
+/// Whether an operator triggers the service's runbook: in manual mode, and always for a
+/// restore from backups (nobody automates throwing away the live database).
+fn is_manual(scenario: &Scenario, s: &Service) -> bool {
+    scenario.monitor.failover == FailoverMode::Manual || s.runbook == Runbook::Restore
+}
+
+/// The services whose runbook an operator triggers (see [`is_manual`]).
+pub fn manual_services(scenario: &Scenario) -> std::collections::BTreeSet<String> {
+    scenario.services.iter().filter(|s| is_manual(scenario, s)).map(|s| s.name.clone()).collect()
+}
+
+/// Restores the primary database from its backups to just before the corruption. One
+/// attempt with a deadline as long as the scenario: a second attempt would start over.
+fn restore_runbook(scenario: &Scenario) -> Vec<FailoverStep> {
+    let Some(database) = &scenario.database else { return Vec::new() };
+    let host = format!("{}-db", database.primary);
+    let mut restore = step(
+        "restore-from-backup",
+        Method::POST,
+        endpoint(&host, db::PORT, "/admin/restore"),
+        scenario.duration,
+        None,
+    );
+    restore.retries = 0;
+    vec![restore]
 }
 
 /// Restarts the service where it runs: the remedy for faults a restart clears.

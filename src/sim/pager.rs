@@ -36,6 +36,8 @@ pub struct PagerState {
     pub absent: BTreeSet<String>,
     /// Pages handed to each responder so far (to draw each delay from its own stream).
     pub pages: BTreeMap<String, u64>,
+    /// Customer reports waiting for support to declare them (services, oldest first).
+    pub reports: Vec<String>,
 }
 
 /// Shared pager state.
@@ -53,7 +55,7 @@ impl SharedPager {
 struct Pager {
     state: SharedPager,
     responders: Arc<BTreeMap<String, Responder>>,
-    manual: bool,
+    manual: Arc<BTreeSet<String>>,
     ground: Ground,
     seed: u64,
 }
@@ -62,14 +64,56 @@ struct Pager {
 pub async fn run(
     state: SharedPager,
     responders: BTreeMap<String, Responder>,
-    manual: bool,
+    manual: BTreeSet<String>,
     ground: Ground,
     seed: u64,
 ) -> std::io::Result<()> {
-    let pager = Pager { state, responders: Arc::new(responders), manual, ground, seed };
+    tokio::spawn(support_desk(state.clone(), ground.clone()));
+    let pager = Pager { state, responders: Arc::new(responders), manual: Arc::new(manual), ground, seed };
     let router =
         Router::new().route("/slack", post(slack)).route("/pagerduty", post(pagerduty)).with_state(pager);
     serve(PORT, router).await
+}
+
+/// Support: declares each customer report as an incident with the monitor (health checks do
+/// not see missing rows), retrying while the monitor cannot be reached.
+async fn support_desk(state: SharedPager, ground: Ground) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let Some(service) = state.with(|s| (!s.reports.is_empty()).then(|| s.reports.remove(0))) else {
+            continue;
+        };
+        let body = serde_json::json!({
+            "service": service,
+            "severity": "SEV2",
+            "report": "customers report missing data",
+        })
+        .to_string();
+        loop {
+            let answer = call(
+                Method::POST,
+                "monitor",
+                MONITOR_PORT,
+                "/api/incidents",
+                Some(body.clone()),
+                Duration::from_secs(5),
+            )
+            .await;
+            match answer {
+                Some((201, _)) => {
+                    ground.event(
+                        "support",
+                        WorldEventKind::IncidentDeclared,
+                        format!("support declared an incident on {service}"),
+                    );
+                    break;
+                }
+                // Already open: the report joins the incident in progress.
+                Some((409 | 404, _)) => break,
+                _ => tokio::time::sleep(Duration::from_secs(30)).await,
+            }
+        }
+    }
 }
 
 /// `INC-7` -> 7.
@@ -173,7 +217,7 @@ async fn respond(p: Pager, who: String, incident: u64, service: String) {
         WorldEventKind::Acknowledged,
         format!("INC-{incident} acknowledged by {who}"),
     );
-    if let (true, Some(decide)) = (p.manual, responder.decide_after) {
+    if let (true, Some(decide)) = (p.manual.contains(&service), responder.decide_after) {
         tokio::time::sleep(decide).await;
         let path = format!("/api/failover/{service}");
         if let Some((202, _)) =
