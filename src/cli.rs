@@ -12,6 +12,7 @@ use crate::monitor::store::JsonlStore;
 use crate::monitor::{self, MonitorConfig};
 use crate::net::TokioNet;
 use crate::scenario::Scenario;
+use crate::sweep::jitter::Jitter;
 use crate::time::SystemClock;
 
 /// gameday: does your failover plan hold before 3 a.m. comes?
@@ -88,6 +89,18 @@ pub enum Command {
         /// Run only slice K of N of the seeds (for a CI matrix; combine with `gameday merge`).
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
+        /// Spread the scenario's fixed timings (replication lag, promotion, scale-up, latency,
+        /// fixed ack and decision delays) by up to ±PCT per seed, like `20%`.
+        #[arg(long, value_name = "PCT")]
+        jitter: Option<String>,
+        /// When a seed misses a target, shrink the worst such seed to the smallest scenario
+        /// that still misses the same targets, and write it here (default:
+        /// `<scenario stem>.shrunk.toml` in the current directory).
+        #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+        shrink: Option<Option<PathBuf>>,
+        /// Most simulation runs a shrink may take.
+        #[arg(long, value_name = "N", default_value_t = crate::sweep::shrink::DEFAULT_MAX_RUNS)]
+        shrink_runs: usize,
     },
     /// Combine the `--format json` outputs of sharded sweeps into one report.
     Merge {
@@ -97,6 +110,9 @@ pub enum Command {
         /// Output format on stdout.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Also write a JUnit XML report here (one testcase per seed, as `sweep --junit`).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Run one scenario in the simulated world and judge its targets (exit 1 when one is missed).
     Run {
@@ -117,6 +133,10 @@ pub enum Command {
         /// Also write a Markdown postmortem draft here.
         #[arg(long, value_name = "FILE")]
         postmortem: Option<PathBuf>,
+        /// Spread the scenario's fixed timings by up to ±PCT, drawn for the seed, as `sweep
+        /// --jitter` does (so that a jittered seed of a sweep can be rerun alone).
+        #[arg(long, value_name = "PCT")]
+        jitter: Option<String>,
     },
     /// Run the health monitor for real against real HTTP endpoints.
     Monitor {
@@ -142,23 +162,34 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             check_command(&paths, format, junit.as_deref(), jobs, reports.as_deref(), shard)
         }
-        Command::Run { file, seed, format, check_determinism, svg, postmortem } => {
+        Command::Run { file, seed, format, check_determinism, svg, postmortem, jitter } => {
+            let jitter = match parse_jitter(jitter.as_deref()) {
+                Ok(jitter) => jitter,
+                Err(e) => return usage_error(&e),
+            };
             let outputs = Outputs { svg: svg.as_deref(), postmortem: postmortem.as_deref() };
-            run_command(&file, seed, format, check_determinism, outputs)
+            run_command(&file, seed, jitter, format, check_determinism, outputs)
         }
-        Command::Sweep { file, seeds, format, junit, jobs, shard } => {
+        Command::Sweep { file, seeds, format, junit, jobs, shard, jitter, shrink, shrink_runs } => {
             let seeds = crate::sweep::parse_seeds(&seeds).and_then(|seeds| {
                 match shard.as_deref().map(crate::sweep::parse_shard).transpose()? {
                     Some((k, n)) => Ok(crate::sweep::shard(&seeds, k, n)),
                     None => Ok(seeds),
                 }
             });
-            match seeds {
-                Ok(seeds) => sweep_command(&file, &seeds, format, junit.as_deref(), jobs),
+            let options = seeds.and_then(|seeds| {
+                if shrink_runs == 0 {
+                    return Err("--shrink-runs 0: a shrink needs at least one run".to_owned());
+                }
+                let shrink = shrink.map(|out| out.unwrap_or_else(|| default_shrink_path(&file)));
+                Ok(SweepOptions { seeds, jitter: parse_jitter(jitter.as_deref())?, shrink, shrink_runs })
+            });
+            match options {
+                Ok(options) => sweep_command(&file, &options, format, junit.as_deref(), jobs),
                 Err(e) => usage_error(&e),
             }
         }
-        Command::Merge { files, format } => merge_command(&files, format),
+        Command::Merge { files, format, junit } => merge_command(&files, format, junit.as_deref()),
         Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
 }
@@ -203,9 +234,20 @@ fn with_path(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
+fn parse_jitter(spec: Option<&str>) -> Result<Jitter, String> {
+    spec.map_or(Ok(Jitter::NONE), Jitter::parse)
+}
+
+/// `<scenario stem>.shrunk.toml` in the current directory.
+fn default_shrink_path(scenario: &std::path::Path) -> PathBuf {
+    let stem = scenario.file_stem().map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    PathBuf::from(format!("{stem}.shrunk.toml"))
+}
+
 fn run_command(
     path: &std::path::Path,
     seed: Option<u64>,
+    jitter: Jitter,
     format: Format,
     check_determinism: bool,
     outputs: Outputs<'_>,
@@ -218,11 +260,18 @@ fn run_command(
         }
     };
     let seed = seed.unwrap_or(scenario.seed);
+    let scenario = jitter.apply(&scenario, seed);
     let render = |report: &crate::Report| match format {
         Format::Text => report.to_text(),
         Format::Json => report.to_json(),
     };
-    let report = match scenario.run_with_seed(seed) {
+    let run = || {
+        scenario.run_with_seed(seed).map(|mut report| {
+            report.jitter = jitter;
+            report
+        })
+    };
+    let report = match run() {
         Ok(report) => report,
         Err(e) => {
             eprintln!("internal error (a bug in gameday, not in the scenario): {e}");
@@ -231,7 +280,7 @@ fn run_command(
     };
     let output = render(&report);
     if check_determinism {
-        let again = scenario.run_with_seed(seed).map(|r| render(&r));
+        let again = run().map(|r| render(&r));
         if again.as_deref().ok() != Some(output.as_str()) {
             eprintln!(
                 "non-determinism: two runs of {} with seed {seed} gave different reports",
@@ -331,7 +380,7 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(exit::USAGE)
 }
 
-fn merge_command(files: &[PathBuf], format: Format) -> ExitCode {
+fn merge_command(files: &[PathBuf], format: Format, junit: Option<&std::path::Path>) -> ExitCode {
     let mut parts = Vec::new();
     for file in files {
         let text = match std::fs::read_to_string(file) {
@@ -358,6 +407,12 @@ fn merge_command(files: &[PathBuf], format: Format) -> ExitCode {
         Ok(summary) => summary,
         Err(e) => return usage_error(&e),
     };
+    if let Some(path) = junit {
+        if let Err(e) = std::fs::write(path, summary.junit()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(exit::RUNTIME);
+        }
+    }
     match format {
         Format::Text => print!("{}", summary.text()),
         Format::Json => println!("{}", serde_json::to_string_pretty(&summary.json()).unwrap_or_default()),
@@ -369,13 +424,23 @@ fn merge_command(files: &[PathBuf], format: Format) -> ExitCode {
     }
 }
 
+/// What `sweep` runs besides the scenario, validated.
+struct SweepOptions {
+    seeds: Vec<u64>,
+    jitter: Jitter,
+    /// Where to write the shrunk scenario, when asked to shrink.
+    shrink: Option<PathBuf>,
+    shrink_runs: usize,
+}
+
 fn sweep_command(
     path: &std::path::Path,
-    seeds: &[u64],
+    options: &SweepOptions,
     format: Format,
     junit: Option<&std::path::Path>,
     jobs: Option<usize>,
 ) -> ExitCode {
+    let SweepOptions { seeds, jitter, .. } = options;
     let scenario = match Scenario::from_file(path) {
         Ok(scenario) => scenario,
         Err(e) => {
@@ -385,7 +450,7 @@ fn sweep_command(
     };
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let progress = progress_bar(seeds.len());
-    let outcomes = crate::sweep::run(&scenario, seeds, jobs, |_| {
+    let outcomes = crate::sweep::run(&scenario, seeds, *jitter, jobs, |_| {
         if let Some(bar) = &progress {
             bar.inc(1);
         }
@@ -393,22 +458,56 @@ fn sweep_command(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let summary = crate::sweep::Summary::new(&scenario, *jitter, &outcomes);
     if let Some(path) = junit {
-        if let Err(e) = std::fs::write(path, check::junit::render(&outcomes)) {
+        if let Err(e) = std::fs::write(path, summary.junit()) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(exit::RUNTIME);
         }
     }
-    let summary = crate::sweep::Summary::new(&scenario, &outcomes);
     match format {
         Format::Text => print!("{}", summary.text()),
         Format::Json => println!("{}", serde_json::to_string_pretty(&summary.json()).unwrap_or_default()),
+    }
+    if let Some(out) = &options.shrink {
+        let shrink = crate::sweep::shrink::Options { max_runs: options.shrink_runs, jobs };
+        if let Err(e) = shrink_command(&scenario, &summary, *jitter, out, shrink) {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
     }
     if summary.failing().is_empty() {
         ExitCode::from(exit::SUCCESS)
     } else {
         ExitCode::from(exit::TARGET_MISSED)
     }
+}
+
+/// Shrinks the worst seed that missed a target and writes the result to `out`; says on stderr
+/// what it did (stdout holds the sweep's report).
+fn shrink_command(
+    scenario: &Scenario,
+    summary: &crate::sweep::Summary,
+    jitter: Jitter,
+    out: &std::path::Path,
+    options: crate::sweep::shrink::Options,
+) -> Result<(), String> {
+    use crate::sweep::shrink;
+    let Some(worst) = summary.worst_missing() else {
+        eprintln!("shrink: no seed ran and missed a target; nothing to shrink");
+        return Ok(());
+    };
+    eprintln!("shrink: seed {} missed {}; shrinking ...", worst.seed, worst.missed_targets().join(", "));
+    let shrunk = shrink::shrink(scenario, worst.seed, jitter, out, options)?;
+    let source = scenario.path.display().to_string();
+    let text = crate::scenario::write::to_toml(&shrunk.scenario, &shrink::header(&shrunk, &source, jitter));
+    std::fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    eprintln!("shrink: wrote {} ({})", out.display(), shrink::summary_line(scenario, &shrunk));
+    for line in shrunk.report.missed_lines() {
+        eprintln!("shrink:   {line}");
+    }
+    eprintln!("shrink: reproduce: {}", shrunk.report.reproduce_command());
+    Ok(())
 }
 
 /// `<dir>/<scenario file stem>.svg` and `.md` for every scenario that ran.

@@ -17,6 +17,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use crate::exit;
 use crate::measure::{self, Measurement, Observations, WorldEvent, WorldEventKind};
 use crate::scenario::Scenario;
+use crate::sweep::jitter::Jitter;
 
 /// One line of the incident timeline: `(sim time, source, kind, details)`.
 ///
@@ -67,6 +68,9 @@ pub struct Report {
     /// The customers' success ratio over time, for the timeline picture ([`svg`]); not part of
     /// the JSON report.
     pub success_curve: svg::SuccessCurve,
+    /// The `--jitter` the scenario's values were spread with before the run (none by default),
+    /// so that the reproduction line carries it.
+    pub jitter: Jitter,
 }
 
 impl Report {
@@ -87,6 +91,7 @@ impl Report {
             measurement,
             timeline,
             success_curve,
+            jitter: Jitter::NONE,
         }
     }
 
@@ -139,7 +144,7 @@ impl Report {
 
     /// The command line that reproduces this run.
     pub fn reproduce_command(&self) -> String {
-        format!("gameday run {} --seed {}", shell_quote(&self.path), self.seed)
+        reproduce_command(&self.path, self.seed, self.jitter)
     }
 
     /// One line per missed target (`rto: measured 16m30s, target 15m, missed by 1m30s`), in
@@ -170,6 +175,15 @@ impl Report {
             missed.join("\n  "),
             self.reproduce_command()
         );
+    }
+}
+
+/// The command line that runs the scenario file at `path` with `seed` and `jitter`.
+pub fn reproduce_command(path: &str, seed: u64, jitter: Jitter) -> String {
+    let command = format!("gameday run {} --seed {seed}", shell_quote(path));
+    match jitter.flag() {
+        Some(flag) => format!("{command} {flag}"),
+        None => command,
     }
 }
 
@@ -211,7 +225,7 @@ pub fn format_duration(d: Duration) -> String {
 }
 
 /// Quotes `s` for a POSIX shell when it holds anything beyond `[A-Za-z0-9_./:=+-]`.
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_./:=+-".contains(c);
     if !s.is_empty() && s.chars().all(safe) {
         s.to_string()

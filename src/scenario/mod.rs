@@ -2,11 +2,13 @@
 //!
 //! `raw.rs` is the file as written (serde, unknown keys rejected, spans kept where cross-field
 //! checks point); `validate.rs` turns it into the types of `model.rs`, collecting every mistake
-//! with its line and column. Nothing past [`Scenario::parse`] sees an unvalidated value.
+//! with its line and column; `write.rs` renders a `Scenario` back as a file. Nothing past
+//! [`Scenario::parse`] sees an unvalidated value.
 
 pub mod model;
 mod raw;
 mod validate;
+pub mod write;
 
 use std::path::Path;
 

@@ -170,6 +170,14 @@ async fn pagerduty(State(p): State<Pager>, body: String) -> StatusCode {
     StatusCode::ACCEPTED
 }
 
+/// How long responder `who`, whose `ack_after` is the range `lo..hi`, takes to acknowledge its
+/// `page`-th page (from 1) in a run with `seed`: drawn uniformly, to the millisecond.
+pub fn drawn_ack_delay(seed: u64, who: &str, page: u64, lo: Duration, hi: Duration) -> Duration {
+    let stream = who.bytes().fold(seed, |h, b| h.rotate_left(5) ^ u64::from(b));
+    let mut rng = ChaCha8Rng::seed_from_u64(stream ^ page);
+    Duration::from_millis(rng.random_range(lo.as_millis() as u64..=hi.as_millis() as u64))
+}
+
 /// One responder handling one page: wait, acknowledge, and for manual failover decide.
 async fn respond(p: Pager, who: String, incident: u64, service: String) {
     let Some(responder) = p.responders.get(&who).cloned() else { return };
@@ -181,11 +189,7 @@ async fn respond(p: Pager, who: String, incident: u64, service: String) {
     let delay = match responder.ack_after {
         AckDelay::Never => return,
         AckDelay::Fixed(d) => d,
-        AckDelay::Range(lo, hi) => {
-            let stream = who.bytes().fold(p.seed, |h, b| h.rotate_left(5) ^ u64::from(b));
-            let mut rng = ChaCha8Rng::seed_from_u64(stream ^ page_index);
-            Duration::from_millis(rng.random_range(lo.as_millis() as u64..=hi.as_millis() as u64))
-        }
+        AckDelay::Range(lo, hi) => drawn_ack_delay(p.seed, &who, page_index, lo, hi),
     };
     tokio::time::sleep(delay).await;
     let source = format!("responder:{who}");

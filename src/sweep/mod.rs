@@ -1,19 +1,24 @@
 //! `gameday sweep`: one scenario under many seeds, on all cores. One seed is an anecdote; the
 //! spread of RTO, RPO, lost writes and phases over many is what a plan should be judged on.
+//! `jitter.rs` spreads the scenario's fixed values per seed; `shrink.rs` turns a failing seed
+//! into the smallest scenario file that still fails the same way.
 
+pub mod jitter;
+pub mod shrink;
 pub mod stats;
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Duration;
-
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::check::junit::Case;
 use crate::check::{self, Outcome};
-use crate::report::format_duration;
+use crate::report::{format_duration, reproduce_command};
 use crate::scenario::Scenario;
+use jitter::Jitter;
 use stats::Distribution;
 
 /// Parses `--seeds`: `N` means seeds 1 to N; `A..B` means A up to, not including, B.
@@ -30,14 +35,29 @@ pub fn parse_seeds(spec: &str) -> Result<Vec<u64>, String> {
     if seeds.is_empty() { Err(format!("--seeds {spec:?} names no seed")) } else { Ok(seeds) }
 }
 
-/// Runs `scenario` once per seed on `jobs` threads; outcomes come back in seed order.
-pub fn run(scenario: &Scenario, seeds: &[u64], jobs: usize, done: impl Fn(&Outcome) + Sync) -> Vec<Outcome> {
+/// Runs `scenario` once per seed, each with its own draw of `jitter`, on `jobs` threads;
+/// outcomes come back in seed order.
+pub fn run(
+    scenario: &Scenario,
+    seeds: &[u64],
+    jitter: Jitter,
+    jobs: usize,
+    done: impl Fn(&Outcome) + Sync,
+) -> Vec<Outcome> {
     // Each run is named after its seed, so that JUnit has one distinct testcase per seed.
     let runs: Vec<Scenario> = seeds
         .iter()
-        .map(|&seed| Scenario { seed, name: format!("{} [seed {seed}]", scenario.name), ..scenario.clone() })
+        .map(|&seed| Scenario {
+            seed,
+            name: format!("{} [seed {seed}]", scenario.name),
+            ..jitter.apply(scenario, seed)
+        })
         .collect();
-    check::run_all(&runs, jobs, done)
+    let mut outcomes = check::run_all(&runs, jobs, done);
+    for report in outcomes.iter_mut().filter_map(|o| o.report.as_mut().ok()) {
+        report.jitter = jitter;
+    }
+    outcomes
 }
 
 /// What one seed of a sweep measured: enough to rebuild every distribution, so that sharded
@@ -58,6 +78,8 @@ pub struct SeedResult {
     pub phases_ms: BTreeMap<String, Option<u64>>,
     /// Each declared target: met (or not applicable) or missed.
     pub met: BTreeMap<String, bool>,
+    /// One line per missed target, with the measured and target values, in report order.
+    pub missed: Vec<String>,
 }
 
 fn ms(d: Option<Duration>) -> Option<u64> {
@@ -75,6 +97,7 @@ impl SeedResult {
             lost_writes: None,
             phases_ms: BTreeMap::new(),
             met: BTreeMap::new(),
+            missed: Vec::new(),
         };
         match &outcome.report {
             Err(e) => result.error = Some(e.clone()),
@@ -96,6 +119,7 @@ impl SeedResult {
                 for (name, v) in &m.targets {
                     result.met.insert(name.as_str().to_owned(), !v.verdict.is_missed());
                 }
+                result.missed = r.missed_lines();
             }
         }
         result
@@ -103,6 +127,11 @@ impl SeedResult {
 
     fn failed(&self) -> bool {
         self.error.is_some() || self.met.values().any(|met| !met)
+    }
+
+    /// The targets missed, by their `[targets]` key, in key order.
+    pub fn missed_targets(&self) -> Vec<&str> {
+        self.met.iter().filter(|(_, met)| !**met).map(|(name, _)| name.as_str()).collect()
     }
 }
 
@@ -113,6 +142,9 @@ pub struct Summary {
     pub scenario: String,
     /// Its file.
     pub path: String,
+    /// The `--jitter` every seed's values were drawn with.
+    #[serde(rename = "jitter_percent")]
+    pub jitter: Jitter,
     /// One result per seed, in seed order.
     pub runs: Vec<SeedResult>,
 }
@@ -120,30 +152,38 @@ pub struct Summary {
 const PHASES: [&str; 5] = ["detect", "page", "acknowledge", "mitigate", "recover"];
 
 impl Summary {
-    /// Summarizes the outcomes of a sweep of `scenario`.
-    pub fn new(scenario: &Scenario, outcomes: &[Outcome]) -> Self {
+    /// Summarizes the outcomes of a sweep of `scenario` with `jitter`.
+    pub fn new(scenario: &Scenario, jitter: Jitter, outcomes: &[Outcome]) -> Self {
         Self::of_runs(
             &scenario.name,
             &scenario.path.display().to_string(),
+            jitter,
             outcomes.iter().map(SeedResult::of).collect(),
         )
     }
 
     /// A summary of these runs (sorted by seed; a seed present twice counts once).
-    pub fn of_runs(scenario: &str, path: &str, mut runs: Vec<SeedResult>) -> Self {
+    pub fn of_runs(scenario: &str, path: &str, jitter: Jitter, mut runs: Vec<SeedResult>) -> Self {
         runs.sort_by_key(|r| r.seed);
         runs.dedup_by_key(|r| r.seed);
-        Self { scenario: scenario.to_owned(), path: path.to_owned(), runs }
+        Self { scenario: scenario.to_owned(), path: path.to_owned(), jitter, runs }
     }
 
     /// Merges the JSON outputs of sharded sweeps of one scenario.
     pub fn merge(parts: Vec<Summary>) -> Result<Summary, String> {
         let first = parts.first().ok_or("nothing to merge")?;
-        let (scenario, path) = (first.scenario.clone(), first.path.clone());
+        let (scenario, path, jitter) = (first.scenario.clone(), first.path.clone(), first.jitter);
         if let Some(other) = parts.iter().find(|p| p.path != path) {
             return Err(format!("cannot merge sweeps of different scenarios: {path} and {}", other.path));
         }
-        Ok(Self::of_runs(&scenario, &path, parts.into_iter().flat_map(|p| p.runs).collect()))
+        if let Some(other) = parts.iter().find(|p| p.jitter != jitter) {
+            return Err(format!(
+                "cannot merge sweeps with different --jitter: {}% and {}%",
+                jitter.as_percent(),
+                other.jitter.as_percent()
+            ));
+        }
+        Ok(Self::of_runs(&scenario, &path, jitter, parts.into_iter().flat_map(|p| p.runs).collect()))
     }
 
     /// Seeds where some target was missed (or the simulation failed).
@@ -154,11 +194,45 @@ impl Summary {
     /// The worst seed: a failed simulation or never restored first, then the longest RTO;
     /// the first seed on ties.
     pub fn worst(&self) -> Option<&SeedResult> {
-        let key = |r: &SeedResult| if r.error.is_some() { u64::MAX } else { r.rto_ms.unwrap_or(u64::MAX) };
-        self.runs.iter().fold(None, |worst: Option<&SeedResult>, r| match worst {
-            Some(w) if key(w) >= key(r) => Some(w),
-            _ => Some(r),
-        })
+        worst_of(self.runs.iter())
+    }
+
+    /// The worst of the seeds that ran and missed a target (what `--shrink` starts from).
+    pub fn worst_missing(&self) -> Option<&SeedResult> {
+        worst_of(self.runs.iter().filter(|r| r.error.is_none() && r.failed()))
+    }
+
+    /// The command that reproduces `seed` of this sweep.
+    pub fn reproduce_command(&self, seed: u64) -> String {
+        reproduce_command(&self.path, seed, self.jitter)
+    }
+
+    /// One JUnit testcase per seed: it fails when the seed missed a target (or did not run),
+    /// as the sweep's own pass/fail count and exit code do. Built from the seeds' results
+    /// alone, so a merge of shards renders the same document as the whole sweep.
+    pub fn junit(&self) -> String {
+        let cases: Vec<Case> = self
+            .runs
+            .iter()
+            .map(|r| {
+                let failure = match &r.error {
+                    Some(e) => Some((format!("the simulation failed: {e}"), e.clone())),
+                    None if r.failed() => {
+                        let mut details = r.missed.clone();
+                        details.push(format!("reproduce: {}", self.reproduce_command(r.seed)));
+                        Some((format!("missed {}", r.missed_targets().join(", ")), details.join("\n")))
+                    }
+                    None => None,
+                };
+                Case {
+                    name: format!("{} [seed {}]", self.scenario, r.seed),
+                    path: self.path.clone(),
+                    seed: r.seed,
+                    failure,
+                }
+            })
+            .collect();
+        check::junit::render_cases(&cases)
     }
 
     fn distribution(&self, pick: impl Fn(&SeedResult) -> Option<u64>) -> Distribution {
@@ -196,7 +270,11 @@ impl Summary {
     /// The human summary.
     pub fn text(&self) -> String {
         let n = self.runs.len();
-        let mut out = format!("sweep {} ({}) over {n} seeds\n\n", self.scenario, self.path);
+        let jitter = match self.jitter.as_percent() {
+            0 => String::new(),
+            p => format!(", values jittered by up to ±{p}%"),
+        };
+        let mut out = format!("sweep {} ({}) over {n} seeds{jitter}\n\n", self.scenario, self.path);
         let _ = writeln!(
             out,
             "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}  unbounded",
@@ -218,7 +296,7 @@ impl Summary {
         if let Some(worst) = self.worst() {
             let rto = worst.rto_ms.map_or("never".to_owned(), |r| format_duration(Duration::from_millis(r)));
             let _ = writeln!(out, "\nworst seed {}: RTO {rto}", worst.seed);
-            let _ = writeln!(out, "reproduce: gameday run {} --seed {}", self.path, worst.seed);
+            let _ = writeln!(out, "reproduce: {}", self.reproduce_command(worst.seed));
         }
         let failing = self.failing();
         let _ = writeln!(out, "\n{} passed, {} failed", n - failing.len(), failing.len());
@@ -241,7 +319,8 @@ impl Summary {
             self.pass_rates().into_iter().map(|(name, met)| (name, json!(met))).collect();
         json!({
             "scenario": self.scenario,
-            "path": self.path,
+        "path": self.path,
+            "jitter_percent": self.jitter.as_percent(),
             "seeds": self.runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
             "distributions": rows,
             "lost_writes": {"min": min, "p50": p50, "p90": p90, "p99": p99, "max": max},
@@ -251,6 +330,16 @@ impl Summary {
             "runs": self.runs,
         })
     }
+}
+
+/// The worst of `runs`: a failed simulation or never restored first, then the longest RTO; the
+/// first on ties.
+fn worst_of<'a>(runs: impl Iterator<Item = &'a SeedResult>) -> Option<&'a SeedResult> {
+    let key = |r: &SeedResult| if r.error.is_some() { u64::MAX } else { r.rto_ms.unwrap_or(u64::MAX) };
+    runs.fold(None, |worst: Option<&SeedResult>, r| match worst {
+        Some(w) if key(w) >= key(r) => Some(w),
+        _ => Some(r),
+    })
 }
 
 /// The slice `k` of `n` (1-based) of `items`: every n-th item from the k-th, so that N CI jobs
