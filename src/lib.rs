@@ -11,6 +11,7 @@ pub mod http;
 pub mod measure;
 pub mod monitor;
 pub mod net;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scenario;
