@@ -64,6 +64,9 @@ pub struct Report {
     pub measurement: Measurement,
     /// The world's events in time order (stable for equal times).
     pub timeline: Vec<TimelineEntry>,
+    /// Measured phases outside the bounds `gameday plan` derives from the configuration alone
+    /// (empty normally: one is a bug in the plan or in the simulation).
+    pub plan_violations: Vec<crate::plan::Violation>,
     /// The customers' success ratio over time, for the timeline picture ([`svg`]); not part of
     /// the JSON report.
     pub success_curve: svg::SuccessCurve,
@@ -87,6 +90,7 @@ impl Report {
             measurement,
             timeline,
             success_curve,
+            plan_violations: Vec::new(),
         }
     }
 
