@@ -138,6 +138,16 @@ pub enum Command {
         #[arg(long, value_name = "PCT")]
         jitter: Option<String>,
     },
+    /// Bound every phase, the RTO and the RPO from the scenario's configuration alone, without
+    /// simulating; compare them with the targets and list known pitfalls (exit 1 when a target
+    /// cannot be met even in the best case).
+    Plan {
+        /// The scenario file.
+        file: PathBuf,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Run the health monitor for real against real HTTP endpoints.
     Monitor {
         /// The monitor's TOML config (see examples/monitor.toml).
@@ -190,6 +200,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Command::Merge { files, format, junit } => merge_command(&files, format, junit.as_deref()),
+        Command::Plan { file, format } => plan_command(&file, format),
         Command::Monitor { config, log_format, check } => monitor_command(&config, log_format, check),
     }
 }
@@ -302,6 +313,22 @@ fn run_command(
     }
     println!("{output}");
     ExitCode::from(report.exit_code())
+}
+
+fn plan_command(path: &std::path::Path, format: Format) -> ExitCode {
+    let scenario = match Scenario::from_file(path) {
+        Ok(scenario) => scenario,
+        Err(e) => {
+            report_load_error(&e);
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let plan = crate::plan::plan(&scenario);
+    match format {
+        Format::Text => print!("{}", plan.to_text()),
+        Format::Json => println!("{}", plan.to_json()),
+    }
+    ExitCode::from(plan.exit_code())
 }
 
 fn check_command(

@@ -3,6 +3,7 @@
 //!
 //! See `ARCHITECTURE.md` for the code map and the invariants.
 
+pub mod backup;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod measure;
 pub mod monitor;
 pub mod net;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -9,6 +9,7 @@
 //! # }
 //! ```
 
+use crate::plan;
 use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::sim::{self, SimError};
@@ -20,9 +21,13 @@ impl Scenario {
     }
 
     /// Runs the scenario with `seed`: simulates it, then measures what customers and the
-    /// database saw and judges every target.
+    /// database saw and judges every target. Every measured phase is also checked against the
+    /// bounds `gameday plan` derives from the configuration alone; one outside them is listed
+    /// in [`Report::plan_violations`] (it would be a bug in the plan or in the simulation).
     pub fn run_with_seed(&self, seed: u64) -> Result<Report, SimError> {
         let observations = sim::run(self, seed)?;
-        Ok(Report::for_run(self, &observations))
+        let mut report = Report::for_run(self, &observations);
+        report.plan_violations = plan::violations(&plan::plan(self), &report.measurement);
+        Ok(report)
     }
 }

@@ -83,6 +83,7 @@ runbook = "restart"
 [[services]]
 name = "api"
 primary = "b"
+runbook = "restore"
 
 [database]
 primary = "a"
@@ -91,6 +92,19 @@ replication = "async"
 lag = "2s"
 promote_time = "45s"
 fencing = false
+
+[backups]
+store = "c"
+size = "1.5TB"
+change_rate = "20GB/h"
+restore_rate = "300MB/s"
+full = "7d"
+full_age = "2d"
+differential = "1d"
+incremental = "1h"
+wal_archive = "1m"
+history = "30d"
+drill = "12h"
 
 [dns]
 ttl = "30s"
@@ -105,6 +119,7 @@ success_threshold = 0.95
 window = "2m"
 region = "c"
 timeout = "3s"
+read_rows = true
 
 [monitor]
 region = "c"
@@ -183,6 +198,21 @@ capacity = 0"#,
 responder = "first one""#,
     r#"kind = "monitor_crash"
 for = "20m""#,
+    r#"kind = "bad_delete""#,
+    r#"kind = "bad_delete"
+ratio = 0.185"#,
+    r#"kind = "backup_corrupt"
+backup = "full""#,
+    r#"kind = "backup_corrupt"
+backup = "differential""#,
+    r#"kind = "backup_corrupt"
+backup = "incremental""#,
+    r#"kind = "archive_stop"
+for = "2h""#,
+    r#"kind = "user_report"
+service = "api""#,
+    r#"kind = "partition"
+between = ["c-store", "a"]"#,
 ];
 
 /// Which variant a fault kind is; exhaustive, so a new kind fails to compile until it is here
@@ -203,9 +233,13 @@ fn variant(kind: &FaultKind) -> usize {
         FaultKind::CapacityLimit { .. } => 11,
         FaultKind::ResponderAbsent { .. } => 12,
         FaultKind::MonitorCrash => 13,
+        FaultKind::BadDelete { .. } => 14,
+        FaultKind::BackupCorrupt { .. } => 15,
+        FaultKind::ArchiveStop => 16,
+        FaultKind::UserReport { .. } => 17,
     }
 }
-const VARIANTS: usize = 14;
+const VARIANTS: usize = 18;
 
 fn full_with_faults() -> String {
     let mut text = FULL.to_owned();

@@ -6,7 +6,9 @@
 //! `restoration`, `rto_ms`, `rpo_ms`, `lost_writes`, `split_brain_writes`,
 //! `oldest_lost_write_ms`, `availability`, `error_rate`, `requests`, `error_budget`, `phases`,
 //! `dominant_phase`, `rto_breakdown`, `failure_causes`, `recover_causes`, `targets`,
-//! `window_ms`, `success_threshold`, `notes`), then `timeline`. `failure_causes` is
+//! `window_ms`, `success_threshold`, `notes`), then `timeline`, then `plan_violations` (measured
+//! phases outside `gameday plan`'s bounds: `phase`, `measured_ms`, `best_ms`, `worst_ms`; empty
+//! normally). `failure_causes` is
 //! `{"stale_dns", "current_target", "unresolved"}`; `recover_causes` is the same or `null`.
 
 use serde::Serialize;
@@ -22,6 +24,7 @@ struct JsonReport<'a> {
     #[serde(flatten)]
     measurement: &'a Measurement,
     timeline: &'a [TimelineEntry],
+    plan_violations: &'a [crate::plan::Violation],
 }
 
 /// Renders the report as pretty-printed JSON (two-space indent, no trailing newline).
@@ -32,6 +35,7 @@ pub fn render(report: &Report) -> String {
         seed: report.seed,
         measurement: &report.measurement,
         timeline: &report.timeline,
+        plan_violations: &report.plan_violations,
     };
     // Serializing plain data into a String cannot fail: no map has non-string keys and no
     // serializer here returns an error.

@@ -65,6 +65,9 @@ pub struct Report {
     pub measurement: Measurement,
     /// The world's events in time order (stable for equal times).
     pub timeline: Vec<TimelineEntry>,
+    /// Measured phases outside the bounds `gameday plan` derives from the configuration alone
+    /// (empty normally: one is a bug in the plan or in the simulation).
+    pub plan_violations: Vec<crate::plan::Violation>,
     /// The customers' success ratio over time, for the timeline picture ([`svg`]); not part of
     /// the JSON report.
     pub success_curve: svg::SuccessCurve,
@@ -92,6 +95,7 @@ impl Report {
             timeline,
             success_curve,
             jitter: Jitter::NONE,
+            plan_violations: Vec::new(),
         }
     }
 
@@ -250,4 +254,17 @@ pub fn format_offset(at: i64) -> String {
         out.push_str("0s");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_offset;
+
+    #[test]
+    fn offsets_show_in_hours_minutes_and_seconds() {
+        assert_eq!(format_offset(-(71 * 3600 + 30 * 60) * 1000), "-71h30m");
+        assert_eq!(format_offset(2 * 3_600_000), "+2h");
+        assert_eq!(format_offset(61_999), "+1m1s");
+        assert_eq!(format_offset(-1), "-0s");
+    }
 }

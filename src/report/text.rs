@@ -156,6 +156,14 @@ pub fn render(report: &Report) -> String {
         }
     }
 
+    // Silent when the plan's bounds hold, as they should: a line here is a bug to chase.
+    if !report.plan_violations.is_empty() {
+        let _ = writeln!(out, "\nplan bounds");
+        for v in &report.plan_violations {
+            let _ = writeln!(out, "  - {}", v.line());
+        }
+    }
+
     if report.timeline.is_empty() {
         let _ = writeln!(out, "\ntimeline: no event recorded");
     } else {

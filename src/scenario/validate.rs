@@ -1159,11 +1159,21 @@ impl Checker<'_> {
             }
             return Some(Place::Host(name.clone()));
         }
+        if let Some(region) = in_region("-store") {
+            if world.backups.is_none_or(|b| b.store != region) {
+                self.fail(
+                    raw.span(),
+                    format!("host {name:?} does not exist: [backups] keeps no object store in {region:?}"),
+                );
+                return None;
+            }
+            return Some(Place::Host(name.clone()));
+        }
         self.fail(
             raw.span(),
             format!(
                 "{name:?} is neither a declared region nor a host; expected a region ({}) or a host \
-                 (<region>-app, <region>-db, {})",
+                 (<region>-app, <region>-db, <region>-store, {})",
                 list(&self.regions),
                 GLOBAL_HOSTS.join(", ")
             ),

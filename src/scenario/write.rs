@@ -10,7 +10,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::model::{
-    AckDelay, Database, Dns, DnsHealthCheck, Expectation, FailoverMode, Fault, FaultKind, Latency,
+    AckDelay, Backups, Database, Dns, DnsHealthCheck, Expectation, FailoverMode, Fault, FaultKind, Latency,
     MonitorSettings, Place, Replication, Responder, Runbook, Scenario, Service, StandbyMode, Targets,
     Traffic,
 };
@@ -42,6 +42,7 @@ pub fn to_toml(scenario: &Scenario, header: &str) -> String {
         latency,
         services,
         database,
+        backups,
         dns,
         traffic,
         monitor,
@@ -78,6 +79,9 @@ pub fn to_toml(scenario: &Scenario, header: &str) -> String {
     }
     if let Some(database) = database {
         write_database(&mut w, database);
+    }
+    if let Some(backups) = backups {
+        write_backups(&mut w, backups);
     }
     write_dns(&mut w, dns);
     write_traffic(&mut w, traffic);
@@ -189,6 +193,42 @@ fn write_service(w: &mut Writer, service: &Service) {
     match runbook {
         Runbook::Failover => {}
         Runbook::Restart => w.str("runbook", "restart"),
+        Runbook::Restore => w.str("runbook", "restore"),
+    }
+}
+
+fn write_backups(w: &mut Writer, backups: &Backups) {
+    let Backups {
+        store,
+        size,
+        change_rate,
+        restore_rate,
+        full,
+        full_age,
+        differential,
+        incremental,
+        wal_archive,
+        history,
+        drill,
+    } = backups;
+    w.table("[backups]");
+    w.str("store", store);
+    // Bytes, and bytes per second: exact, and read back to the same values.
+    w.str("size", &format!("{size}B"));
+    w.str("change_rate", &format!("{change_rate}B/s"));
+    w.str("restore_rate", &format!("{restore_rate}B/s"));
+    w.dur("full", *full);
+    w.dur("full_age", *full_age);
+    for (name, every) in
+        [("differential", differential), ("incremental", incremental), ("wal_archive", wal_archive)]
+    {
+        if let Some(every) = every {
+            w.dur(name, *every);
+        }
+    }
+    w.dur("history", *history);
+    if let Some(drill) = drill {
+        w.dur("drill", *drill);
     }
 }
 
@@ -223,7 +263,7 @@ fn write_dns(w: &mut Writer, dns: &Dns) {
 }
 
 fn write_traffic(w: &mut Writer, traffic: &Traffic) {
-    let Traffic { rate, write_ratio, success_threshold, window, region, timeout } = traffic;
+    let Traffic { rate, write_ratio, success_threshold, window, region, timeout, read_rows } = traffic;
     w.table("[traffic]");
     w.str("rate", &rate_text(*rate));
     w.float("write_ratio", *write_ratio);
@@ -233,6 +273,7 @@ fn write_traffic(w: &mut Writer, traffic: &Traffic) {
         w.str("region", region);
     }
     w.dur("timeout", *timeout);
+    w.raw("read_rows", read_rows.to_string());
 }
 
 /// Requests per second as the format's rate string: per minute when that is a whole number
@@ -324,6 +365,10 @@ fn write_fault(w: &mut Writer, fault: &Fault) {
             w.float("capacity", *capacity);
         }
         FaultKind::ResponderAbsent { responder } => w.str("responder", responder),
+        FaultKind::BadDelete { ratio } => w.float("ratio", *ratio),
+        FaultKind::BackupCorrupt { backup } => w.str("backup", backup.name()),
+        FaultKind::ArchiveStop => {}
+        FaultKind::UserReport { service } => w.str("service", service),
     }
 }
 

@@ -3,7 +3,6 @@
 //! It produces [`Observations`], the ground truth that measurements are computed from.
 
 pub mod app;
-pub mod backup;
 pub mod clients;
 pub mod db;
 pub mod dns;
@@ -183,8 +182,8 @@ fn initial_world(scenario: &Scenario) -> World {
     });
     let ground = Ground::default();
     let catalog = scenario.backups.as_ref().map_or_else(store::SharedCatalog::default, |b| {
-        let mut catalog = backup::history(b, &scenario.faults);
-        for (at, done, i) in backup::drills_before_start(b, &mut catalog) {
+        let mut catalog = crate::backup::history(b, &scenario.faults);
+        for (at, done, i) in crate::backup::drills_before_start(b, &mut catalog) {
             let copy = store::describe(&catalog.copies[i]);
             ground.drill_found(crate::measure::DrillFinding { found_ms: done, copy });
             ground.event_at(
@@ -193,9 +192,9 @@ fn initial_world(scenario: &Scenario) -> World {
                 crate::measure::WorldEventKind::DrillFailed,
                 format!(
                     "before the start: the restore drill of {} found the {} corrupt at {}",
-                    backup::show(at),
+                    crate::report::format_offset(at),
                     store::describe(&catalog.copies[i]),
-                    backup::show(done)
+                    crate::report::format_offset(done)
                 ),
             );
         }

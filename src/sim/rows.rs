@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::sim::backup::{Ms, ms};
+use crate::backup::{Ms, ms};
 
 /// Row ids with this bit set are rows committed before the scenario started (their index in
 /// commit order); the others are customers' write ids.

@@ -10,9 +10,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 
+use crate::backup::{self, Catalog, Copy, Ms, ms};
 use crate::measure::WorldEventKind;
 use crate::scenario::Backups;
-use crate::sim::backup::{self, Catalog, Copy, Ms, ms};
 use crate::sim::ground::Ground;
 use crate::sim::net::sim_now;
 use crate::sim::serve::serve;
@@ -108,7 +108,7 @@ async fn drills(plan: Backups, catalog: SharedCatalog, ground: Ground, end: Dura
                 }
                 found
             });
-            let point = backup::show(chain.point);
+            let point = crate::report::format_offset(chain.point);
             if found.is_empty() {
                 ground.event(
                     "store",
@@ -129,5 +129,5 @@ async fn drills(plan: Backups, catalog: SharedCatalog, ground: Ground, end: Dura
 
 /// `full backup of -71h`.
 pub fn describe(copy: &Copy) -> String {
-    format!("{} backup of {}", copy.kind.name(), backup::show(copy.taken))
+    format!("{} backup of {}", copy.kind.name(), crate::report::format_offset(copy.taken))
 }

@@ -295,7 +295,8 @@ fn fault_service(kind: &FaultKind) -> Option<&str> {
         FaultKind::HttpErrors { service, .. }
         | FaultKind::SlowResponses { service, .. }
         | FaultKind::PoolExhaustion { service, .. }
-        | FaultKind::CapacityLimit { service, .. } => Some(service),
+        | FaultKind::CapacityLimit { service, .. }
+        | FaultKind::UserReport { service } => Some(service),
         FaultKind::RegionOutage { .. }
         | FaultKind::HostCrash { .. }
         | FaultKind::Partition { .. }
@@ -305,7 +306,10 @@ fn fault_service(kind: &FaultKind) -> Option<&str> {
         | FaultKind::ReplicationStop
         | FaultKind::DnsTtlOverrun { .. }
         | FaultKind::ResponderAbsent { .. }
-        | FaultKind::MonitorCrash => None,
+        | FaultKind::MonitorCrash
+        | FaultKind::BadDelete { .. }
+        | FaultKind::BackupCorrupt { .. }
+        | FaultKind::ArchiveStop => None,
     }
 }
 
@@ -330,19 +334,29 @@ fn fault_places(kind: &FaultKind) -> Vec<&str> {
         | FaultKind::ReplicationStop
         | FaultKind::DnsTtlOverrun { .. }
         | FaultKind::ResponderAbsent { .. }
-        | FaultKind::MonitorCrash => Vec::new(),
+        | FaultKind::MonitorCrash
+        | FaultKind::BadDelete { .. }
+        | FaultKind::BackupCorrupt { .. }
+        | FaultKind::ArchiveStop
+        | FaultKind::UserReport { .. } => Vec::new(),
     }
 }
 
 /// Whether anything but a `[[latency]]` entry names `region` (a host name counts).
 fn region_used(s: &Scenario, region: &str) -> bool {
     let names = |place: &str| {
-        place == region || place.strip_suffix("-app").or_else(|| place.strip_suffix("-db")) == Some(region)
+        place == region
+            || place
+                .strip_suffix("-app")
+                .or_else(|| place.strip_suffix("-db"))
+                .or_else(|| place.strip_suffix("-store"))
+                == Some(region)
     };
     s.services.iter().any(|x| x.primary == region || x.standby.as_deref() == Some(region))
         || s.database.as_ref().is_some_and(|d| d.primary == region || d.replica.as_deref() == Some(region))
         || s.traffic.region.as_deref() == Some(region)
         || s.monitor.region.as_deref() == Some(region)
+        || s.backups.as_ref().is_some_and(|b| b.store == region)
         || s.faults.iter().any(|f| fault_places(&f.kind).into_iter().any(names))
 }
 

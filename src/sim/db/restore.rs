@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use hyper::Method;
 
 use super::{DbState, Role};
+use crate::backup::{self, Catalog, Copy, ms};
 use crate::measure::WorldEventKind;
-use crate::sim::backup::{self, Catalog, Copy, ms};
 use crate::sim::net::sim_now;
 use crate::sim::serve::call;
 use crate::sim::store::{self, describe};
@@ -95,7 +95,7 @@ pub(super) async fn restore(State(s): State<DbState>) -> StatusCode {
     s.ground.event(
         source.clone(),
         WorldEventKind::RunbookStarted,
-        format!("restore of {} to just before {} begins", s.host, backup::show(target)),
+        format!("restore of {} to just before {} begins", s.host, crate::report::format_offset(target)),
     );
     let started = sim_now();
     let mut fallbacks = 0;
@@ -139,7 +139,7 @@ pub(super) async fn restore(State(s): State<DbState>) -> StatusCode {
         s.ground.event(
             source,
             WorldEventKind::Restored,
-            format!("{} restored to {}: {applied}", s.host, backup::show(point)),
+            format!("{} restored to {}: {applied}", s.host, crate::report::format_offset(point)),
         );
         s.ground.restored(crate::measure::RestoreRecord {
             started,

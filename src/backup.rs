@@ -262,7 +262,7 @@ pub fn drills_before_start(b: &Backups, catalog: &mut Catalog) -> Vec<(Ms, Ms, u
 }
 
 /// A signed instant relative to the scenario's start, for the timeline (`-71h30m`).
-pub fn show(at: Ms) -> String {
+fn show(at: Ms) -> String {
     crate::report::format_offset(at)
 }
 
@@ -287,14 +287,6 @@ mod tests {
     }
 
     const H: Ms = 3_600_000;
-
-    #[test]
-    fn instants_show_in_hours_minutes_and_seconds() {
-        assert_eq!(show(-71 * H - 30 * 60_000), "-71h30m");
-        assert_eq!(show(2 * H), "+2h");
-        assert_eq!(show(61_999), "+1m1s");
-        assert_eq!(show(-1), "-0s");
-    }
 
     #[test]
     fn the_schedule_anchors_differentials_to_fulls_and_incrementals_to_the_copy_before() {
