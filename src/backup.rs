@@ -187,7 +187,8 @@ pub fn chains(b: &Backups, catalog: &Catalog, target: Ms) -> Vec<Chain> {
                 .iter()
                 .map(|&i| match cs[i].kind {
                     BackupKind::Full => b.size as f64,
-                    _ => changed(b, cs[i].taken - cs[i].base),
+                    // A copy of changed pages holds each page once: never more than the data.
+                    _ => changed(b, cs[i].taken - cs[i].base).min(b.size as f64),
                 })
                 .sum::<f64>()
                 + wal.map_or(0.0, |(from, to)| changed(b, to - from));

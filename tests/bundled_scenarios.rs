@@ -31,7 +31,7 @@ fn snapshot_of(outcome: &Outcome) -> Value {
             )
         })
         .collect();
-    json!({
+    let mut snapshot = json!({
         "scenario": outcome.name,
         "seed": outcome.seed,
         "passed": m.passed,
@@ -42,7 +42,12 @@ fn snapshot_of(outcome: &Outcome) -> Value {
         "requests": {"total": m.requests.total, "failed": m.requests.failed},
         "targets": verdicts,
         "timeline": timeline,
-    })
+    });
+    // Restores and drill findings, for the scenarios whose backups did something.
+    if let Some(b) = &m.backups {
+        snapshot["backups"] = serde_json::to_value(b).expect("serializable");
+    }
+    snapshot
 }
 
 #[test]

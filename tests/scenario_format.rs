@@ -813,3 +813,107 @@ fn expectations_lost_writes_targets_and_restart_runbooks() {
     assert_eq!(parse(BASE).unwrap().services[0].runbook, Runbook::Failover);
     check(&edit("standby = \"b\"", "standby = \"b\"\nrunbook = \"pray\""), "11:11", "failover");
 }
+
+/// BASE with a `[backups]` section (from line 27) holding `extra` after its required fields.
+fn backups(extra: &str) -> String {
+    with(&format!(
+        "[backups]\nstore = \"b\"\nsize = \"500GB\"\nrestore_rate = \"1TB/h\"\nfull = \"7d\"\n{extra}"
+    ))
+}
+
+#[test]
+fn backups_parse_with_their_defaults_and_the_new_fault_kinds() {
+    use gameday::scenario::{BackupKind, Runbook};
+    let s = parse(&backups("")).unwrap();
+    let b = s.backups.as_ref().unwrap();
+    assert_eq!((b.store.as_str(), b.size), ("b", 500_000_000_000));
+    assert!((b.restore_rate - 1e12 / 3600.0).abs() < 1e-6);
+    assert!((b.change_rate - 5e9 / 3600.0).abs() < 1e-6, "1% of the data per hour by default");
+    assert_eq!((b.full_age, b.history), (Duration::ZERO, Duration::from_secs(14 * 86_400)));
+    assert_eq!((b.differential, b.incremental, b.wal_archive, b.drill), (None, None, None, None));
+    assert!(!s.traffic.read_rows, "reads look up rows only where rows can go missing");
+
+    let full = backups(
+        "change_rate = \"2GB/h\"\nfull_age = \"71h30m\"\ndifferential = \"1d\"\nincremental = \"1h\"\n\
+         wal_archive = \"1m\"\nhistory = \"12d\"\ndrill = \"1d\"\n",
+    );
+    let faults = "[[faults]]\nat = \"30m\"\nkind = \"bad_delete\"\nratio = 0.2\n\
+        [[faults]]\nat = \"0s\"\nkind = \"backup_corrupt\"\nbackup = \"differential\"\n\
+        [[faults]]\nat = \"10m\"\nkind = \"archive_stop\"\n\
+        [[faults]]\nat = \"40m\"\nkind = \"user_report\"\nservice = \"web\"\n";
+    let s = parse(&format!("{full}{faults}").replacen(
+        "standby = \"b\"",
+        "standby = \"b\"\nrunbook = \"restore\"",
+        1,
+    ))
+    .unwrap();
+    assert_eq!(s.services[0].runbook, Runbook::Restore);
+    assert!(s.traffic.read_rows, "a bad_delete turns row lookups on");
+    let kinds: Vec<&FaultKind> = s.faults.iter().map(|f| &f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &FaultKind::BackupCorrupt { backup: BackupKind::Differential },
+            &FaultKind::ArchiveStop,
+            &FaultKind::BadDelete { ratio: 0.2 },
+            &FaultKind::UserReport { service: "web".into() },
+        ]
+    );
+    assert!(
+        s.faults.iter().filter(|f| f.kind.is_latent()).count() == 3,
+        "only the DELETE starts an incident"
+    );
+}
+
+#[test]
+fn backup_mistakes_are_reported_at_their_line_and_column() {
+    check(
+        &backups("").replace("size = \"500GB\"", "size = \"lots\""),
+        "29:8",
+        "expected a positive number then B, KB",
+    );
+    check(
+        &backups("").replace("\"1TB/h\"", "\"1TB/fortnight\""),
+        "30:16",
+        "restore_rate \"1TB/fortnight\" is not a throughput",
+    );
+    check(&backups("").replace("store = \"b\"", "store = \"z\""), "28:9", "region \"z\" is not declared");
+    check(&backups("full_age = \"7d\"\n"), "32:12", "full_age (7days) must be less than full (7days)");
+    check(
+        &backups("differential = \"1d\"\nincremental = \"1d\"\n"),
+        "33:15",
+        "incremental (1day) must be shorter than differential",
+    );
+    check(
+        &backups("history = \"1d\"\nfull_age = \"2d\"\n"),
+        "32:11",
+        "history (1day) must reach back to the newest full backup",
+    );
+    check(
+        &backups("").replace("[database]\nprimary = \"a\"\nreplica = \"b\"\n", ""),
+        "24:1",
+        "[backups] needs a [database] to back up",
+    );
+    check(
+        &edit("standby = \"b\"", "standby = \"b\"\nrunbook = \"restore\""),
+        "11:11",
+        "needs a [backups] section",
+    );
+    check(&fault("at = \"1m\"\nkind = \"archive_stop\""), "29:8", "needs WAL archiving");
+    check(
+        &format!(
+            "{}[[faults]]\nat = \"1m\"\nkind = \"backup_corrupt\"\nbackup = \"incremental\"\n",
+            backups("")
+        ),
+        "35:10",
+        "no incremental backups are scheduled",
+    );
+    check(&fault("at = \"1m\"\nkind = \"backup_corrupt\"\nbackup = \"nightly\""), "30:10", "full");
+    check(&fault("at = \"1m\"\nkind = \"user_report\"\nservice = \"nope\""), "30:11", "nope");
+    check(
+        &fault("at = \"1m\"\nkind = \"host_crash\"\nhost = \"b-store\""),
+        "30:8",
+        "keeps no object store in \"b\"",
+    );
+    check(&fault("at = \"1m\"\nkind = \"bad_delete\"\nratio = 0"), "30:9", "ratio = 0 is out of range");
+}

@@ -48,17 +48,21 @@ pub(super) async fn backup_agent(s: DbState) {
     }
 }
 
-/// Ships the WAL to the store every `wal_archive`, unless a fault stopped it (silently: the
-/// archiver raises nothing, which is the point of the fault).
+/// Ships the WAL to the store every `wal_archive` (a segment closes on each multiple of it),
+/// unless a fault stopped it (silently: the archiver raises nothing, which is the point of the
+/// fault). The store then holds every record committed up to the segment's end.
 pub(super) async fn wal_archiver(s: DbState) {
     let Some(setup) = s.cluster.peek(|c| c.backups.clone()) else { return };
     let Some(every) = setup.plan.wal_archive else { return };
+    let mut segment_end = every;
     loop {
-        tokio::time::sleep(every).await;
+        tokio::time::sleep(segment_end.saturating_sub(sim_now())).await;
+        let until = segment_end;
+        segment_end += every;
         if !is_serving_primary(&s) || s.cluster.peek(|c| c.archive_stopped) {
             continue;
         }
-        let until = ms(sim_now()).to_string();
+        let until = ms(until).to_string();
         let _ =
             call(Method::PUT, &setup.store, store::PORT, "/archive", Some(until), Duration::from_secs(30))
                 .await;
