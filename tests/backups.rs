@@ -190,3 +190,27 @@ fn a_stopped_archiver_and_the_incrementals_set_the_restore_point() {
     let gb = 10.0 + 7.0 / 6.0 + 2.0 / 60.0;
     close(secs(r.finished - r.started), restore_secs(gb), 0.01, "restore duration");
 }
+
+#[test]
+fn copies_kept_in_a_region_that_goes_dark_cannot_be_restored() {
+    // The object store's region fails before the DELETE: the restore cannot fetch the catalog,
+    // the runbook's step fails, and the data stays as the DELETE left it.
+    let text = format!("{SMALL}[[faults]]\nat = \"15m\"\nkind = \"region_outage\"\nregion = \"b\"\n");
+    let scenario = Scenario::parse(&gameday::diagnostic::SourceFile::new("dark.toml", text)).unwrap();
+    let report = scenario.run_with_seed(5).unwrap();
+    let kinds: Vec<WorldEventKind> = report.timeline.iter().map(|e| e.kind).collect();
+    assert!(!kinds.contains(&WorldEventKind::Restored), "nothing to restore from");
+    assert!(kinds.contains(&WorldEventKind::BackupFailed), "the incremental of +20m had nowhere to go");
+    assert!(
+        report
+            .timeline
+            .iter()
+            .any(|e| e.details.contains("restore-from-backup") && e.details.contains("503")),
+        "the runbook's step failed on the unreachable store"
+    );
+    let m = &report.measurement;
+    assert_eq!(m.phases.mitigate.status, gameday::measure::PhaseStatus::Never);
+    // Without a restore the deleted rows stay deleted: every one is a lost write, back to the
+    // start of history, so the RPO reaches back two days.
+    assert!(m.rpo.is_some_and(|r| r > Duration::from_secs(47 * 3600)), "{:?}", m.rpo);
+}
