@@ -306,6 +306,11 @@ impl Model {
                 WorldEventKind::Restarted => {
                     failover_marks.push(Marker::new(e, e.details.clone(), Shape::Square, GREY));
                 }
+                // A restore that failed verification, and a drill that found a corrupt copy:
+                // the backup plan's own failures, on the failover lane.
+                WorldEventKind::RestoreFailed | WorldEventKind::DrillFailed => {
+                    failover_marks.push(Marker::new(e, e.details.clone(), Shape::Square, RED));
+                }
                 WorldEventKind::FailoverCompleted => {
                     failover_marks.push(Marker::new(e, e.details.clone(), Shape::Diamond, GREEN));
                 }
