@@ -139,9 +139,10 @@ fn targets(scenario: &Scenario, start: (Duration, Duration), net: Network) -> Ve
 
 /// How far the WAL archive has got when the catalog is fetched: the furthest it can have got
 /// by the latest fetch, and the furthest it surely has by the earliest (`[None]` without WAL
-/// archiving). The archiver ticks every `wal_archive` (a tick late, and after its last
-/// exchange, at worst), archives nothing while an `archive_stop` holds, and its word reaches
-/// the store an exchange later.
+/// archiving). The archiver ticks every `wal_archive`, a tick and its last exchange late at
+/// worst, archives nothing while an `archive_stop` holds, and its word reaches the store an
+/// exchange later. An exchange longer than the interval lets it fall behind without bound:
+/// then only the history's archive is sure.
 fn archive_cases(
     scenario: &Scenario,
     b: &Backups,
@@ -171,11 +172,16 @@ fn archive_cases(
     // store by the earliest fetch.
     let gap = every + net.tick + net.exchange;
     let mut end = fetch.0.saturating_sub(net.exchange);
-    let surely = loop {
-        let Some(from) = end.checked_sub(gap) else { break 0 };
-        match stops.iter().filter(|&&(s, e)| s < end && e > from).map(|&(s, _)| s).max() {
-            Some(s) => end = s,
-            None => break ms(from),
+    let keeps_up = net.exchange + net.tick <= every;
+    let surely = if !keeps_up {
+        0
+    } else {
+        loop {
+            let Some(from) = end.checked_sub(gap) else { break 0 };
+            match stops.iter().filter(|&&(s, e)| s < end && e > from).map(|&(s, _)| s).max() {
+                Some(s) => end = s,
+                None => break ms(from),
+            }
         }
     };
     vec![Some(furthest), Some(surely.min(furthest))]
