@@ -10,7 +10,79 @@ use gameday::plan::{self, PhaseName, Verdict};
 use proptest::prelude::*;
 
 const BASE: &str = include_str!("../scenarios/region-outage.toml");
-const STALE: &str = include_str!("../scenarios/bad-delete-stale-backup.toml");
+const BUNDLED_STALE: &str = include_str!("../scenarios/bad-delete-stale-backup.toml");
+
+/// A bad delete at 30m40s with weekly full backups only, the newest 71h30m old at the start;
+/// support declares an incident at 1h10m, the primary acks in 5 minutes and decides in 10.
+const STALE: &str = r#"
+name = "bad delete, weekly full backup 72 hours old"
+seed = 11
+duration = "4h"
+tick = "100ms"
+
+[targets]
+rpo = "1h"
+rto = "4h"
+
+[[regions]]
+name = "us-east-1"
+[[regions]]
+name = "us-west-2"
+[[regions]]
+name = "eu-central-1"
+
+[[latency]]
+between = ["us-east-1", "us-west-2"]
+one_way = "35ms"
+
+[[services]]
+name = "order-service"
+primary = "us-east-1"
+runbook = "restore"
+
+[database]
+primary = "us-east-1"
+replica = "us-west-2"
+lag = "2s"
+
+[backups]
+store = "us-west-2"
+size = "500GB"
+change_rate = "2GB/h"
+restore_rate = "1TB/h"
+full = "7d"
+full_age = "71h30m"
+history = "12d"
+
+[traffic]
+rate = "5/s"
+write_ratio = 0.5
+
+[monitor]
+region = "eu-central-1"
+interval = "30s"
+timeout = "5s"
+alert_after = 2
+failover_after = 4
+
+[[escalation]]
+notify = "primary"
+ack_timeout = "15m"
+
+[responders.primary]
+ack_after = "5m"
+decide_after = "10m"
+
+[[faults]]
+at = "30m40s"
+kind = "bad_delete"
+ratio = 0.185
+
+[[faults]]
+at = "1h10m"
+kind = "user_report"
+service = "order-service"
+"#;
 
 /// `base` with `(from, to)` line edits applied.
 fn edited(base: &str, edits: &[(&str, &str)]) -> String {
@@ -35,7 +107,7 @@ fn variant(edits: &[(&str, &str)]) -> Scenario {
     parse(text(edits))
 }
 
-/// The bundled bad delete with a weekly full 72 hours old, with line edits applied.
+/// [`STALE`] with line edits applied.
 fn stale(edits: &[(&str, &str)]) -> Scenario {
     parse(edited(STALE, edits))
 }
@@ -45,20 +117,27 @@ fn stale(edits: &[(&str, &str)]) -> Scenario {
 /// start finds it). Ends shortly after its restore.
 const FIXED: &[(&str, &str)] = &[
     ("duration = \"4h\"", "duration = \"2h40m\""),
-    ("expect = \"fail\"", ""),
-    ("expect_missed = [\"rpo\", \"rto\"]", ""),
     ("rpo = \"1h\"", "rpo = \"5m\""),
     (
         "full_age = \"71h30m\"",
-        "full_age = \"71h30m\"\nchange_rate = \"2GB/h\"\ndifferential = \"1d\"\nincremental = \"1h\"\n\
+        "full_age = \"71h30m\"\ndifferential = \"1d\"\nincremental = \"1h\"\n\
          wal_archive = \"1m\"\ndrill = \"1d\"",
     ),
-    ("at = \"30m\"", "at = \"30m40s\""),
     (
         "service = \"order-service\"",
         "service = \"order-service\"\n\n[[faults]]\nat = \"0s\"\nkind = \"backup_corrupt\"\nbackup = \"full\"",
     ),
 ];
+
+/// [`FIXED`] with the WAL archiver silently stopped from 10m for two hours.
+fn archive_stopped() -> Scenario {
+    let mut edits = FIXED.to_vec();
+    edits.push((
+        "at = \"30m40s\"",
+        "at = \"10m\"\nkind = \"archive_stop\"\nfor = \"2h\"\n\n[[faults]]\nat = \"30m40s\"",
+    ));
+    stale(&edits)
+}
 
 fn bound(plan: &plan::Plan, phase: PhaseName) -> (Duration, Option<Duration>) {
     let b = plan.phase(phase).bound.clone().unwrap_or_else(|| panic!("{phase:?} is expected"));
@@ -134,49 +213,58 @@ fn each_backup_pitfall_is_flagged_on_a_scenario_built_to_show_it() {
         Vec::<&str>::new(),
         "an incremental 40 s before the delete"
     );
-    let mut bundled = codes(&stale(&[]));
+    let mut bundled = codes(&parse(BUNDLED_STALE.to_owned()));
     bundled.sort_unstable();
     assert_eq!(bundled, vec!["backup_interval_exceeds_rpo", "backups_never_verified"]);
+}
+
+#[test]
+fn the_bundled_stale_backup_cannot_meet_its_rpo() {
+    let plan = plan::plan(&parse(BUNDLED_STALE.to_owned()));
+    let rpo = plan.targets.iter().find(|t| t.target == PhaseName::Rpo).unwrap();
+    assert_eq!((rpo.value, rpo.verdict), (Duration::from_secs(H), Verdict::Impossible));
+    assert!(plan.impossible);
 }
 
 #[test]
 fn a_bad_delete_is_detected_through_the_customer_report_and_bounded_through_the_restore() {
     // Tick 100 ms, 35 ms between the regions: a hop is at most 135 ms, an exchange 1.08 s.
     let plan = plan::plan(&stale(&[]));
-    assert_eq!(plan.t_fault, Some(Duration::from_secs(30 * 60)));
+    assert_eq!(plan.t_fault, Some(Duration::from_secs(30 * 60 + 40)));
     // The report at 1h10m: support sees it within its 1 s poll and two ticks, then an exchange
     // to the monitor and one to the pager.
     let detect = bound(&plan, PhaseName::Detect);
-    assert_eq!(detect, (Duration::from_secs(40 * 60), Some(Duration::from_millis(40 * 60_000 + 3_360))));
+    let report = Duration::from_secs(39 * 60 + 20);
+    assert_eq!(detect, (report, Some(report + Duration::from_millis(3_360))));
     // Ack after 5 minutes, decide after 10, then the newest full of -71h30m restores in
-    // 500 GB / 1 TB/h = 30 minutes: 40 + 5 + 10 + 30.
+    // 500 GB / 1 TB/h = 30 minutes.
     let (best, worst) = bound(&plan, PhaseName::Mitigate);
-    assert_eq!(best, Duration::from_secs(85 * 60));
+    assert_eq!(best, report + Duration::from_secs(45 * 60));
     assert!(worst.is_some_and(|w| w > best && w < best + Duration::from_secs(15)), "{worst:?}");
     // Restored to -71h30m: the oldest lost row is the next history row (2.5 rows a second).
     let (best, worst) = bound(&plan, PhaseName::Rpo);
-    assert_eq!(worst, Some(Duration::from_secs(72 * H)));
-    assert!(best > Duration::from_secs(72 * H - 1), "{best:?}");
+    assert_eq!(worst, Some(Duration::from_secs(72 * H + 40)));
+    assert!(best > Duration::from_secs(72 * H + 39), "{best:?}");
     let rpo = plan.targets.iter().find(|t| t.target == PhaseName::Rpo).unwrap();
     assert_eq!(rpo.verdict, Verdict::Impossible);
     assert!(plan.impossible);
     // Customers keep missing rows after the restore: no promise, but not before the restore.
     let (best, worst) = bound(&plan, PhaseName::Rto);
-    assert!(worst.is_none() && best > Duration::from_secs(84 * 60), "{best:?}");
+    assert!(worst.is_none() && best > report + Duration::from_secs(44 * 60), "{best:?}");
 
     // The newest full corrupt: its restore fails verification and the full a week older
     // restores, two full restores in all; the RPO grows by the week.
     let corrupt = "service = \"order-service\"\n\n[[faults]]\nat = \"0s\"\nkind = \"backup_corrupt\"\nbackup = \"full\"";
     let plan = plan::plan(&stale(&[("service = \"order-service\"", corrupt)]));
-    assert_eq!(bound(&plan, PhaseName::Mitigate).0, Duration::from_secs(115 * 60));
-    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(240 * H)));
+    assert_eq!(bound(&plan, PhaseName::Mitigate).0, report + Duration::from_secs(75 * 60));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(240 * H + 40)));
     // A daily drill finds it before the start: the restore skips it and takes one full restore.
     let plan = plan::plan(&stale(&[
         ("service = \"order-service\"", corrupt),
         ("history = \"12d\"", "history = \"12d\"\ndrill = \"1d\""),
     ]));
-    assert_eq!(bound(&plan, PhaseName::Mitigate).0, Duration::from_secs(85 * 60));
-    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(240 * H)));
+    assert_eq!(bound(&plan, PhaseName::Mitigate).0, report + Duration::from_secs(45 * 60));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(240 * H + 40)));
     // Four days of history hold one full: corrupt, nothing verifies and nothing restores.
     let plan = plan::plan(&stale(&[
         ("service = \"order-service\"", corrupt),
@@ -184,7 +272,7 @@ fn a_bad_delete_is_detected_through_the_customer_report_and_bounded_through_the_
     ]));
     assert_eq!(plan.phase(PhaseName::Mitigate).bound, None);
     assert!(plan.phase(PhaseName::Mitigate).notes.iter().any(|n| n.contains("no backup chain")));
-    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(96 * H + 30 * 60)));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(96 * H + 30 * 60 + 40)));
 
     // The fixed plan: WAL to just before the delete, the corrupt full skipped.
     let plan = plan::plan(&stale(FIXED));
@@ -195,16 +283,13 @@ fn a_bad_delete_is_detected_through_the_customer_report_and_bounded_through_the_
 
     // The archiver stopped from 10m: the WAL reaches only its last tick before that, which is
     // surely no earlier than a tick spacing (1 m, a tick and an exchange) before the stop.
-    let mut edits = FIXED.to_vec();
-    let stop = "at = \"10m\"\nkind = \"archive_stop\"\nfor = \"2h\"\n\n[[faults]]\nat = \"30m40s\"";
-    edits.push(("at = \"30m40s\"", stop));
-    let plan = plan::plan(&stale(&edits));
+    let plan = plan::plan(&archive_stopped());
     let worst = Duration::from_millis(30 * 60_000 + 40_000 - (10 * 60_000 - 61_180));
     assert_eq!(bound(&plan, PhaseName::Rpo), (Duration::ZERO, Some(worst)));
 
     // Without a restore runbook the deleted rows stay lost, back to the first history row.
     let plan = plan::plan(&stale(&[("runbook = \"restore\"", "")]));
-    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(12 * 24 * H + 30 * 60)));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(12 * 24 * H + 30 * 60 + 40)));
 
     // A report made before the delete opens its incident before t_fault: nothing is promised.
     let plan = plan::plan(&stale(&[("at = \"1h10m\"", "at = \"20m\"")]));
@@ -282,8 +367,8 @@ fn an_impossible_target_exits_1_and_a_bad_file_exits_3() {
 }
 
 /// Every bundled scenario under two seeds, a manual failover whose responder's delay is drawn
-/// from a range under four, and a restore through incrementals and WAL: each measured phase
-/// lies within the plan's bound.
+/// from a range under four, and a restore through incrementals and a stopped WAL archive:
+/// each measured phase lies within the plan's bound.
 #[test]
 fn bounds_contain_every_measured_phase_across_a_sweep() {
     let files = gameday::check::discover::scenario_files(&["scenarios".into()]).unwrap();
@@ -302,8 +387,8 @@ fn bounds_contain_every_measured_phase_across_a_sweep() {
     for seed in 1..=4 {
         runs.push(Scenario { seed, ..ranged.clone() });
     }
-    // Incrementals, WAL and a drill-found corrupt full: the restore path's other branches.
-    runs.push(stale(FIXED));
+    // Incrementals, WAL cut short by a stopped archiver, a drill-found corrupt full.
+    runs.push(archive_stopped());
     let outcomes = gameday::check::run_all(&runs, 2, |_| {});
     let mut wrong = Vec::new();
     for (scenario, outcome) in runs.iter().zip(&outcomes) {
