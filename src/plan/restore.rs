@@ -62,6 +62,14 @@ pub(crate) fn restore(scenario: &Scenario, b: &Backups, when: When, net: Network
             known_bad: None,
         })
         .collect();
+    // Every byte any chain could apply, at the restore rate: beyond what a duration can hold,
+    // no restore ends in any run.
+    let span = (b.history + scenario.duration).as_secs_f64();
+    let copies = (base.copies.len() + in_run.len() + 1) as f64;
+    let longest = (b.size as f64 + b.change_rate * span) * copies / b.restore_rate;
+    if !(longest.is_finite() && longest < 1e15) {
+        return Outcome::Never("a restore at this restore_rate outlasts any run".to_owned());
+    }
     let found =
         if b.drill.is_some() { drill_findings(b, &base, &in_run, scenario, when.fetch.1) } else { vec![] };
     // A copy is in the store once shipped: one exchange after it is taken.
@@ -104,7 +112,7 @@ pub(crate) fn restore(scenario: &Scenario, b: &Backups, when: When, net: Network
 fn first_verified(b: &Backups, catalog: &Catalog, target: Ms) -> Option<(Duration, Ms)> {
     let mut took = Duration::ZERO;
     for chain in backup::chains(b, catalog, target) {
-        took += chain.duration;
+        took = took.saturating_add(chain.duration);
         if !chain.corrupt {
             return Some((took, chain.point));
         }
@@ -223,7 +231,7 @@ fn drill_findings(
             }
             let Some(chain) = backup::chains(b, &visible, at + 1).into_iter().next() else { continue };
             shortest = Some(shortest.map_or(chain.duration, |s| s.min(chain.duration)));
-            if start + ms(chain.duration) <= horizon {
+            if start.saturating_add(ms(chain.duration)) <= horizon {
                 for &i in &chain.copies {
                     let c = &visible.copies[i];
                     if c.corrupt && !found.contains(&(c.kind, c.taken)) {
@@ -232,8 +240,8 @@ fn drill_findings(
                 }
             }
         }
-        free = start + shortest.map_or(0, ms);
-        at += ms(every);
+        free = start.saturating_add(shortest.map_or(0, ms));
+        at = at.saturating_add(ms(every));
     }
     found
 }

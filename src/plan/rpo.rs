@@ -124,9 +124,9 @@ fn deleted(
         return Some((Bound { best: Duration::ZERO, worst: Some(forever) }, Settled::No, why.to_owned()));
     };
     let rate = scenario.traffic.rate * scenario.traffic.write_ratio * scenario.services.len() as f64;
-    let spacing: Ms = if rate > 0.0 { (1000.0 / rate).ceil() as Ms + 1 } else { Ms::MAX };
+    let spacing: Ms = if rate > 0.0 { ((1000.0 / rate).ceil() as Ms).saturating_add(1) } else { Ms::MAX };
     let best = if !history.is_zero() && r.newest.saturating_add(spacing.saturating_mul(2)) < 0 {
-        since(t0, r.newest + spacing)
+        since(t0, r.newest.saturating_add(spacing))
     } else {
         Duration::ZERO
     };

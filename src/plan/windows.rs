@@ -373,7 +373,8 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
                                  yet, a copy that may not have reached the store)",
                             );
                         }
-                        let completion = trigger_sure.map(|t| t.then(r.best, r.worst.map(|w| w + ex * 3)));
+                        let completion =
+                            trigger_sure.map(|t| t.then(r.best, r.worst.map(|w| w.saturating_add(ex * 3))));
                         if let Some(c) = completion {
                             restore_window = Some(RestoreWindow {
                                 completion: c,
