@@ -287,6 +287,14 @@ fn a_bad_delete_is_detected_through_the_customer_report_and_bounded_through_the_
     let worst = Duration::from_millis(30 * 60_000 + 40_000 - (10 * 60_000 - 61_180));
     assert_eq!(bound(&plan, PhaseName::Rpo), (Duration::ZERO, Some(worst)));
 
+    // A second service that fails over can promote the replica while the restore's blackout
+    // fails its probes: the restore's end is then not promised, nor its point.
+    let second = "[[services]]\nname = \"cart-service\"\nprimary = \"us-east-1\"\n\n[database]";
+    let plan = plan::plan(&stale(&[("[database]", second)]));
+    let (best, worst) = bound(&plan, PhaseName::Mitigate);
+    assert_eq!((best, worst), (report + Duration::from_secs(15 * 60), None));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(12 * 24 * H + 30 * 60 + 40)));
+
     // Without a restore runbook the deleted rows stay lost, back to the first history row.
     let plan = plan::plan(&stale(&[("runbook = \"restore\"", "")]));
     assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(12 * 24 * H + 30 * 60 + 40)));

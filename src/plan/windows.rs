@@ -244,13 +244,23 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
             .add("no responder in the escalation chain can acknowledge and decide a manual failover");
     }
     let restore_services = scenario.services.iter().filter(|s| s.runbook == Runbook::Restore).count();
-    // A failover promotes the replica: the node a restore is sent to is then no primary.
+    // A failover promotes the replica: the node a restore is sent to is then no primary. The
+    // restore's own blackout fails every service's probes, so any such failover can start.
     let promotion = replica.and_then(|_| {
-        partial
-            .iter()
-            .find(|(s, _, t)| s.runbook == Runbook::Failover && t.is_some())
-            .map(|(s, ..)| s.name.clone())
+        scenario.services.iter().find(|s| s.runbook == Runbook::Failover).map(|s| s.name.clone())
     });
+    // Another service whose runbook can act during that blackout may complete first.
+    let others_act = |restoring: &Service| {
+        partial.iter().any(|(o, ..)| {
+            o.name != restoring.name
+                && match o.runbook {
+                    Runbook::Restart => true,
+                    Runbook::Restore => false,
+                    Runbook::Failover => o.standby.is_some() || replica.is_some(),
+                }
+        })
+    };
+    let others_act: Vec<bool> = scenario.services.iter().map(others_act).collect();
     let mut restore_window = None;
     let promotion_lo = replica.and_then(|(d, _)| {
         partial
@@ -261,7 +271,7 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
     });
 
     let mut services = Vec::new();
-    for (s, alert, trigger) in partial {
+    for (i, (s, alert, trigger)) in partial.into_iter().enumerate() {
         // The runbook's own calls: a fault near the hosts they go to may fail a step, and a
         // failed runbook is not retried by anyone in the simulation.
         let targets: Vec<String> = match s.runbook {
@@ -352,6 +362,8 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
                     }
                 }
             }
+            // With a promotion possible, what the restore does is not this plan's to say.
+            (Runbook::Restore, _) if promotion.is_some() => trigger_sure.map(Window::unbounded),
             (Runbook::Restore, _) => {
                 let restored = trigger.zip(scenario.backups.as_ref()).map(|(t, b)| {
                     // The runner's call reaches the node within an exchange; the node fetches
@@ -384,7 +396,12 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
                                 only: restore_services == 1,
                             });
                         }
-                        completion
+                        // Another runbook set off by the blackout completes no earlier than it
+                        // starts, and the first completion is what the measurement takes.
+                        match (completion, others_act.get(i).copied().unwrap_or(true)) {
+                            (Some(c), true) => Some(Window { lo: trigger.map_or(c.lo, |t| t.lo), hi: c.hi }),
+                            (c, _) => c,
+                        }
                     }
                 }
             }
