@@ -10,10 +10,83 @@ use gameday::plan::{self, PhaseName, Verdict};
 use proptest::prelude::*;
 
 const BASE: &str = include_str!("../scenarios/region-outage.toml");
+const BUNDLED_STALE: &str = include_str!("../scenarios/bad-delete-stale-backup.toml");
 
-/// The bundled region outage with `(from, to)` line edits applied.
-fn text(edits: &[(&str, &str)]) -> String {
-    let mut text = BASE.to_owned();
+/// A bad delete at 30m40s with weekly full backups only, the newest 71h30m old at the start;
+/// support declares an incident at 1h10m, the primary acks in 5 minutes and decides in 10.
+const STALE: &str = r#"
+name = "bad delete, weekly full backup 72 hours old"
+seed = 11
+duration = "4h"
+tick = "100ms"
+
+[targets]
+rpo = "1h"
+rto = "4h"
+
+[[regions]]
+name = "us-east-1"
+[[regions]]
+name = "us-west-2"
+[[regions]]
+name = "eu-central-1"
+
+[[latency]]
+between = ["us-east-1", "us-west-2"]
+one_way = "35ms"
+
+[[services]]
+name = "order-service"
+primary = "us-east-1"
+runbook = "restore"
+
+[database]
+primary = "us-east-1"
+replica = "us-west-2"
+lag = "2s"
+
+[backups]
+store = "us-west-2"
+size = "500GB"
+change_rate = "2GB/h"
+restore_rate = "1TB/h"
+full = "7d"
+full_age = "71h30m"
+history = "12d"
+
+[traffic]
+rate = "5/s"
+write_ratio = 0.5
+
+[monitor]
+region = "eu-central-1"
+interval = "30s"
+timeout = "5s"
+alert_after = 2
+failover_after = 4
+
+[[escalation]]
+notify = "primary"
+ack_timeout = "15m"
+
+[responders.primary]
+ack_after = "5m"
+decide_after = "10m"
+
+[[faults]]
+at = "30m40s"
+kind = "bad_delete"
+ratio = 0.185
+
+[[faults]]
+at = "1h10m"
+kind = "user_report"
+service = "order-service"
+"#;
+
+/// `base` with `(from, to)` line edits applied.
+fn edited(base: &str, edits: &[(&str, &str)]) -> String {
+    let mut text = base.to_owned();
     for (from, to) in edits {
         assert!(text.contains(&format!("\n{from}")), "no line starting with {from:?}");
         text = text.replacen(&format!("\n{from}"), &format!("\n{to}"), 1);
@@ -21,9 +94,57 @@ fn text(edits: &[(&str, &str)]) -> String {
     text
 }
 
-fn variant(edits: &[(&str, &str)]) -> Scenario {
-    Scenario::parse(&SourceFile::new("variant.toml", text(edits))).unwrap_or_else(|e| panic!("{e}"))
+/// The bundled region outage with `(from, to)` line edits applied.
+fn text(edits: &[(&str, &str)]) -> String {
+    edited(BASE, edits)
 }
+
+fn parse(text: String) -> Scenario {
+    Scenario::parse(&SourceFile::new("variant.toml", text)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn variant(edits: &[(&str, &str)]) -> Scenario {
+    parse(text(edits))
+}
+
+/// [`STALE`] with line edits applied.
+fn stale(edits: &[(&str, &str)]) -> Scenario {
+    parse(edited(STALE, edits))
+}
+
+/// The stale-backup scenario with the plan fixed: daily differentials, hourly incrementals,
+/// WAL archived every minute, daily drills; the newest full is corrupt (a drill before the
+/// start finds it). Ends shortly after its restore.
+const FIXED: &[(&str, &str)] = &[
+    ("duration = \"4h\"", "duration = \"2h40m\""),
+    ("rpo = \"1h\"", "rpo = \"5m\""),
+    (
+        "full_age = \"71h30m\"",
+        "full_age = \"71h30m\"\ndifferential = \"1d\"\nincremental = \"1h\"\n\
+         wal_archive = \"1m\"\ndrill = \"1d\"",
+    ),
+    (
+        "service = \"order-service\"",
+        "service = \"order-service\"\n\n[[faults]]\nat = \"0s\"\nkind = \"backup_corrupt\"\nbackup = \"full\"",
+    ),
+];
+
+/// [`FIXED`] with the WAL archiver silently stopped from 10m for two hours.
+fn archive_stopped() -> Scenario {
+    let mut edits = FIXED.to_vec();
+    edits.push((
+        "at = \"30m40s\"",
+        "at = \"10m\"\nkind = \"archive_stop\"\nfor = \"2h\"\n\n[[faults]]\nat = \"30m40s\"",
+    ));
+    stale(&edits)
+}
+
+fn bound(plan: &plan::Plan, phase: PhaseName) -> (Duration, Option<Duration>) {
+    let b = plan.phase(phase).bound.clone().unwrap_or_else(|| panic!("{phase:?} is expected"));
+    (b.best, b.worst)
+}
+
+const H: u64 = 3600;
 
 fn codes(scenario: &Scenario) -> Vec<&'static str> {
     plan::plan(scenario).pitfalls.iter().map(|p| p.code).collect()
@@ -61,6 +182,126 @@ fn each_pitfall_is_flagged_on_a_scenario_built_to_show_it() {
     for (code, edits) in cases {
         assert_eq!(codes(&variant(edits)), vec![code], "edits {edits:?}");
     }
+}
+
+#[test]
+fn each_backup_pitfall_is_flagged_on_a_scenario_built_to_show_it() {
+    let fixed = stale(FIXED);
+    assert_eq!(codes(&fixed), Vec::<&str>::new(), "the fixed plan has none");
+    let with = |more: &[(&'static str, &'static str)]| {
+        let mut edits = FIXED.to_vec();
+        edits.extend_from_slice(more);
+        codes(&stale(&edits))
+    };
+    let cases: [(&str, &[(&str, &str)]); 4] = [
+        ("backups_in_primary_region", &[("store = \"us-west-2\"", "store = \"us-east-1\"")]),
+        // No WAL archive: the newest copy before the delete at 30m40s is the incremental of 30m.
+        // Weekly fulls alone leave the full of -71h30m, far older than the RPO of 5 minutes.
+        (
+            "backup_interval_exceeds_rpo",
+            &[("differential = \"1d\"", ""), ("incremental = \"1h\"", ""), ("wal_archive = \"1m\"", "")],
+        ),
+        ("backups_never_verified", &[("drill = \"1d\"", "")]),
+        // 500 GB at 1 TB/h: 30 minutes.
+        ("restore_slower_than_rto", &[("rto = \"4h\"", "rto = \"20m\"")]),
+    ];
+    for (code, edits) in cases {
+        assert_eq!(with(edits), vec![code], "edits {edits:?}");
+    }
+    assert_eq!(
+        with(&[("wal_archive = \"1m\"", "")]),
+        Vec::<&str>::new(),
+        "an incremental 40 s before the delete"
+    );
+    let mut bundled = codes(&parse(BUNDLED_STALE.to_owned()));
+    bundled.sort_unstable();
+    assert_eq!(bundled, vec!["backup_interval_exceeds_rpo", "backups_never_verified"]);
+}
+
+#[test]
+fn the_bundled_stale_backup_cannot_meet_its_rpo() {
+    let plan = plan::plan(&parse(BUNDLED_STALE.to_owned()));
+    let rpo = plan.targets.iter().find(|t| t.target == PhaseName::Rpo).unwrap();
+    assert_eq!((rpo.value, rpo.verdict), (Duration::from_secs(H), Verdict::Impossible));
+    assert!(plan.impossible);
+}
+
+#[test]
+fn a_bad_delete_is_detected_through_the_customer_report_and_bounded_through_the_restore() {
+    // Tick 100 ms, 35 ms between the regions: a hop is at most 135 ms, an exchange 1.08 s.
+    let plan = plan::plan(&stale(&[]));
+    assert_eq!(plan.t_fault, Some(Duration::from_secs(30 * 60 + 40)));
+    // The report at 1h10m: support sees it within its 1 s poll and two ticks, then an exchange
+    // to the monitor and one to the pager.
+    let detect = bound(&plan, PhaseName::Detect);
+    let report = Duration::from_secs(39 * 60 + 20);
+    assert_eq!(detect, (report, Some(report + Duration::from_millis(3_360))));
+    // Ack after 5 minutes, decide after 10, then the newest full of -71h30m restores in
+    // 500 GB / 1 TB/h = 30 minutes.
+    let (best, worst) = bound(&plan, PhaseName::Mitigate);
+    assert_eq!(best, report + Duration::from_secs(45 * 60));
+    assert!(worst.is_some_and(|w| w > best && w < best + Duration::from_secs(15)), "{worst:?}");
+    // Restored to -71h30m: the oldest lost row is the next history row (2.5 rows a second).
+    let (best, worst) = bound(&plan, PhaseName::Rpo);
+    assert_eq!(worst, Some(Duration::from_secs(72 * H + 40)));
+    assert!(best > Duration::from_secs(72 * H + 39), "{best:?}");
+    let rpo = plan.targets.iter().find(|t| t.target == PhaseName::Rpo).unwrap();
+    assert_eq!(rpo.verdict, Verdict::Impossible);
+    assert!(plan.impossible);
+    // Customers keep missing rows after the restore: no promise, but not before the restore.
+    let (best, worst) = bound(&plan, PhaseName::Rto);
+    assert!(worst.is_none() && best > report + Duration::from_secs(44 * 60), "{best:?}");
+
+    // The newest full corrupt: its restore fails verification and the full a week older
+    // restores, two full restores in all; the RPO grows by the week.
+    let corrupt = "service = \"order-service\"\n\n[[faults]]\nat = \"0s\"\nkind = \"backup_corrupt\"\nbackup = \"full\"";
+    let plan = plan::plan(&stale(&[("service = \"order-service\"", corrupt)]));
+    assert_eq!(bound(&plan, PhaseName::Mitigate).0, report + Duration::from_secs(75 * 60));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(240 * H + 40)));
+    // A daily drill finds it before the start: the restore skips it and takes one full restore.
+    let plan = plan::plan(&stale(&[
+        ("service = \"order-service\"", corrupt),
+        ("history = \"12d\"", "history = \"12d\"\ndrill = \"1d\""),
+    ]));
+    assert_eq!(bound(&plan, PhaseName::Mitigate).0, report + Duration::from_secs(45 * 60));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(240 * H + 40)));
+    // Four days of history hold one full: corrupt, nothing verifies and nothing restores.
+    let plan = plan::plan(&stale(&[
+        ("service = \"order-service\"", corrupt),
+        ("history = \"12d\"", "history = \"4d\""),
+    ]));
+    assert_eq!(plan.phase(PhaseName::Mitigate).bound, None);
+    assert!(plan.phase(PhaseName::Mitigate).notes.iter().any(|n| n.contains("no backup chain")));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(96 * H + 30 * 60 + 40)));
+
+    // The fixed plan: WAL to just before the delete, the corrupt full skipped.
+    let plan = plan::plan(&stale(FIXED));
+    let (best, worst) = bound(&plan, PhaseName::Rpo);
+    assert_eq!(best, Duration::ZERO);
+    assert!(worst.is_some_and(|w| w <= Duration::from_millis(1)), "{worst:?}");
+    assert!(!plan.impossible && plan.targets.iter().all(|t| t.verdict != Verdict::Impossible));
+
+    // The archiver stopped from 10m: the WAL reaches only its last tick before that, which is
+    // surely no earlier than a tick spacing (1 m, a tick and an exchange) before the stop.
+    let plan = plan::plan(&archive_stopped());
+    let worst = Duration::from_millis(30 * 60_000 + 40_000 - (10 * 60_000 - 61_180));
+    assert_eq!(bound(&plan, PhaseName::Rpo), (Duration::ZERO, Some(worst)));
+
+    // A second service that fails over can promote the replica while the restore's blackout
+    // fails its probes: the restore's end is then not promised, nor its point.
+    let second = "[[services]]\nname = \"cart-service\"\nprimary = \"us-east-1\"\n\n[database]";
+    let plan = plan::plan(&stale(&[("[database]", second)]));
+    let (best, worst) = bound(&plan, PhaseName::Mitigate);
+    assert_eq!((best, worst), (report + Duration::from_secs(15 * 60), None));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(12 * 24 * H + 30 * 60 + 40)));
+
+    // Without a restore runbook the deleted rows stay lost, back to the first history row.
+    let plan = plan::plan(&stale(&[("runbook = \"restore\"", "")]));
+    assert_eq!(bound(&plan, PhaseName::Rpo).1, Some(Duration::from_secs(12 * 24 * H + 30 * 60 + 40)));
+
+    // A report made before the delete opens its incident before t_fault: nothing is promised.
+    let plan = plan::plan(&stale(&[("at = \"1h10m\"", "at = \"20m\"")]));
+    assert_eq!(plan.phase(PhaseName::Detect).bound.as_ref().map(|b| b.worst), Some(None));
 }
 
 #[test]
@@ -133,8 +374,9 @@ fn an_impossible_target_exits_1_and_a_bad_file_exits_3() {
     assert!(err.contains("bad.toml:"), "{err}");
 }
 
-/// Every bundled scenario under two seeds, and a manual failover whose responder's delay is
-/// drawn from a range under four: each measured phase lies within the plan's bound.
+/// Every bundled scenario under two seeds, a manual failover whose responder's delay is drawn
+/// from a range under four, and a restore through incrementals and a stopped WAL archive:
+/// each measured phase lies within the plan's bound.
 #[test]
 fn bounds_contain_every_measured_phase_across_a_sweep() {
     let files = gameday::check::discover::scenario_files(&["scenarios".into()]).unwrap();
@@ -153,6 +395,8 @@ fn bounds_contain_every_measured_phase_across_a_sweep() {
     for seed in 1..=4 {
         runs.push(Scenario { seed, ..ranged.clone() });
     }
+    // Incrementals, WAL cut short by a stopped archiver, a drill-found corrupt full.
+    runs.push(archive_stopped());
     let outcomes = gameday::check::run_all(&runs, 2, |_| {});
     let mut wrong = Vec::new();
     for (scenario, outcome) in runs.iter().zip(&outcomes) {

@@ -52,7 +52,10 @@ fn region_of<'a>(scenario: &'a Scenario, host: &'a str) -> Option<&'a str> {
     match host {
         "monitor" => scenario.monitor.region.as_deref(),
         "clients" => scenario.traffic.region.as_deref(),
-        _ => host.strip_suffix("-app").or_else(|| host.strip_suffix("-db")),
+        _ => host
+            .strip_suffix("-app")
+            .or_else(|| host.strip_suffix("-db"))
+            .or_else(|| host.strip_suffix("-store")),
     }
 }
 

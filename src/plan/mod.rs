@@ -12,6 +12,7 @@ mod bound;
 mod faults;
 mod pitfalls;
 mod respond;
+mod restore;
 mod rpo;
 mod targets;
 pub mod text;
@@ -155,7 +156,8 @@ fn phase(phase: PhaseName, bound: Option<Bound>, notes: Vec<String>) -> PhaseBou
 
 /// Bounds every phase of `scenario` from its configuration alone (see the module docs).
 pub fn plan(scenario: &Scenario) -> Plan {
-    let first_fault = scenario.faults.iter().map(|f| f.at).min();
+    // A latent fault (a corrupt copy, a stopped archiver, a report) starts no incident.
+    let first_fault = scenario.faults.iter().filter(|f| !f.kind.is_latent()).map(|f| f.at).min();
     let t_fault = scenario.targets.incident_start.or(first_fault);
     let phases = match t_fault {
         None => PhaseName::ALL
@@ -288,7 +290,7 @@ fn bound_phases(scenario: &Scenario, t0: Duration) -> Vec<PhaseBound> {
         let worst = restored_hi.map(|r| r.saturating_sub(t0));
         phase(PhaseName::Rto, Some(Bound { best, worst }), recover_notes)
     };
-    let rpo = rpo::bound(scenario, t0, net);
+    let rpo = rpo::bound(scenario, t0, net, w.restore.as_ref());
     vec![detect, page, acknowledge, mitigate, recover, rto, rpo]
 }
 
@@ -319,13 +321,43 @@ fn rto_best(scenario: &Scenario, t0: Duration, net: timing::Network, w: &windows
     let n = scenario.services.len().max(1) as f64;
     let m = cured_at.len() as f64;
     let tolerated = 1.0 - scenario.traffic.success_threshold;
+    let per_request = Duration::from_secs_f64(1.0 / scenario.traffic.rate.max(1e-3));
+    let restored = restore_blackout(scenario, t0, net, w, tolerated, per_request);
     if cured_at.is_empty() || m / n <= tolerated {
-        return Duration::ZERO;
+        return restored;
     }
     let first_cure = cured_at.into_iter().min().unwrap_or_default();
     // A window may start while up to `tolerated` of its requests still fail: with m of n
     // services failing, that is this much of the window before the cure.
     let lead = scenario.traffic.window.mul_f64((tolerated * n / m).min(1.0));
-    let per_request = Duration::from_secs_f64(1.0 / scenario.traffic.rate.max(1e-3));
-    first_cure.saturating_sub(lead + per_request + net.tick).saturating_sub(t0)
+    first_cure.saturating_sub(lead + per_request + net.tick).saturating_sub(t0).max(restored)
+}
+
+/// The earliest customers can be restored when a restore from backups is sure to happen: the
+/// restoring node serves nothing, so every service fails every request while it runs. A
+/// window inside that blackout misses the threshold, so restoration comes no earlier than the
+/// blackout's end, less the part of a window allowed to fail, a request interval, a tick and
+/// an exchange (a request sent just before the end may be answered after it). Needs the
+/// restore sure to end within the run with no other fault injected before it ends (which
+/// would stop the measurement looking), and a blackout longer than a window.
+fn restore_blackout(
+    scenario: &Scenario,
+    t0: Duration,
+    net: timing::Network,
+    w: &windows::Windows<'_>,
+    tolerated: f64,
+    per_request: Duration,
+) -> Duration {
+    let Some(r) = &w.restore else { return Duration::ZERO };
+    let Some(end) = r.completion.hi.filter(|&h| h <= scenario.duration) else { return Duration::ZERO };
+    let slack = per_request + net.tick + net.exchange;
+    let interrupted = scenario.faults.iter().any(|f| !f.kind.is_latent() && f.at > t0 && f.at <= end);
+    if interrupted
+        || scenario.traffic.success_threshold <= 0.0
+        || r.blackout < scenario.traffic.window + slack
+    {
+        return Duration::ZERO;
+    }
+    let lead = scenario.traffic.window.mul_f64(tolerated.clamp(0.0, 1.0));
+    r.completion.lo.saturating_sub(lead + slack).saturating_sub(t0)
 }

@@ -4,12 +4,17 @@
 
 use std::time::Duration;
 
-use crate::scenario::{FailoverMode, Fault, Runbook, Scenario, Service, StandbyMode};
+use crate::backup::Ms;
+use crate::scenario::{FailoverMode, Fault, FaultKind, Runbook, Scenario, Service, StandbyMode};
 
 use super::bound::{Window, earliest};
 use super::faults::{self, Caller, Effect};
 use super::respond;
+use super::restore::{self, Outcome};
 use super::timing::{Network, Streak};
+
+/// How often support looks for new customer reports.
+const SUPPORT_POLL: Duration = Duration::from_secs(1);
 
 /// Why a milestone's latest instant cannot be promised, collected as the windows are built.
 #[derive(Default)]
@@ -56,6 +61,38 @@ pub(crate) struct Windows<'a> {
     pub mitigate_reasons: Reasons,
     /// Why recovery's worst case is unbounded.
     pub recover_reasons: Reasons,
+    /// The restore from backups, when a `restore` runbook can complete one.
+    pub restore: Option<RestoreWindow>,
+}
+
+/// A restore from backups as the plan sees it: when it completes and what it brings back.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RestoreWindow {
+    /// When the restored node serves again.
+    pub completion: Window,
+    /// From the node going dark to serving again, at the shortest.
+    pub blackout: Duration,
+    /// The newest and the oldest point the verified chain can hold.
+    pub newest: Ms,
+    pub oldest: Ms,
+    /// It is the only restore the run can make (one service has the runbook).
+    pub only: bool,
+}
+
+/// When the alert of a customer report on `service` reaches the pager: support sees the
+/// report within a poll (and a tick each for the injection and the timer), declares the
+/// incident with the monitor, which notifies the pager. Promised only for a report at or
+/// after `t_fault`: an earlier one opens its incident before the measurement looks.
+fn report_alert(fault: &Fault, t_fault: Duration, net: Network) -> Window {
+    let latest = fault.at + SUPPORT_POLL + net.tick * 2 + net.exchange * 2;
+    Window { lo: fault.at, hi: (fault.at >= t_fault).then_some(latest) }
+}
+
+fn reports_on<'s>(scenario: &'s Scenario, service: &'s Service) -> impl Iterator<Item = &'s Fault> {
+    scenario
+        .faults
+        .iter()
+        .filter(move |f| matches!(&f.kind, FaultKind::UserReport { service: s } if *s == service.name))
 }
 
 fn per_request(scenario: &Scenario) -> Duration {
@@ -110,11 +147,23 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
             crate::report::format_duration(early.at)
         ));
     }
+    if let Some(early) = scenario.faults.iter().find(|f| {
+        f.at < t_fault && matches!(&f.kind, FaultKind::UserReport { service } if scenario.services.iter().any(|s| s.name == *service))
+    }) {
+        monitor_unbounded.push(format!(
+            "{} at {} declares an incident before t_fault",
+            early.kind.name(),
+            crate::report::format_duration(early.at)
+        ));
+    }
     let pairs = scenario
         .services
         .iter()
         .flat_map(|s| scenario.faults.iter().map(move |f| (s, f)))
-        .filter(|(s, f)| faults::on_requests(scenario, f, s, probe) != Effect::None)
+        .filter(|(s, f)| {
+            faults::on_requests(scenario, f, s, probe) != Effect::None
+                || matches!(&f.kind, FaultKind::UserReport { service } if *service == s.name)
+        })
         .count();
 
     let mut ack_reasons = Reasons::default();
@@ -133,30 +182,52 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
             .map(|f| (f, faults::on_requests(scenario, f, s, probe)))
             .filter(|(_, e)| *e != Effect::None)
             .collect();
-        let alert =
-            earliest(effects.iter().map(|&(f, e)| streak_window(f, e, alert_streak, net, net.exchange)));
-        let has_steps = s.runbook == Runbook::Restart || s.standby.is_some() || replica.is_some();
-        let trigger = match (has_steps, m.failover) {
+        // Probes see a fault that fails them; nothing sees missing rows but a customer report.
+        let alert = earliest(
+            effects
+                .iter()
+                .map(|&(f, e)| streak_window(f, e, alert_streak, net, net.exchange))
+                .chain(reports_on(scenario, s).map(|f| report_alert(f, t_fault, net))),
+        );
+        let restores = s.runbook == Runbook::Restore;
+        let has_steps = match s.runbook {
+            Runbook::Restart => true,
+            Runbook::Restore => scenario.database.is_some() && scenario.backups.is_some(),
+            Runbook::Failover => s.standby.is_some() || replica.is_some(),
+        };
+        // Nobody automates throwing the live database away: a restore is always a person's call.
+        let manual = m.failover == FailoverMode::Manual || restores;
+        let trigger = match (has_steps, manual) {
             (false, _) => None,
-            (true, FailoverMode::Automatic) => earliest(
+            (true, false) => earliest(
                 effects.iter().map(|&(f, e)| streak_window(f, e, failover_streak, net, Duration::ZERO)),
             ),
-            (true, FailoverMode::Manual) => decision.as_ref().and_then(|d| {
+            (true, true) => decision.as_ref().and_then(|d| {
                 // A responder asks once, for the incident they acknowledged: the page must be
                 // answered while the fault that opened it still holds.
-                earliest(effects.iter().map(|&(f, e)| {
+                let by_probes = effects.iter().map(|&(f, e)| {
                     let w = streak_window(f, e, alert_streak, net, net.exchange * 2);
                     let hi = w.hi.zip(d.worst).map(|(h, d)| h + d).filter(|&h| faults::lasts_until(f, h));
                     Window { lo: w.lo + d.best, hi }
-                }))
+                });
+                // A declared incident stays open until someone resolves it; a report made while
+                // a probe incident is open joins that one, which may resolve before anyone asks.
+                let by_reports = reports_on(scenario, s).map(|f| {
+                    let w = report_alert(f, t_fault, net);
+                    let hi =
+                        w.hi.filter(|_| effects.is_empty()).zip(d.worst).map(|(h, d)| h + net.exchange + d);
+                    Window { lo: w.lo + d.best, hi }
+                });
+                earliest(by_probes.chain(by_reports))
             }),
         };
         // The acknowledgement is promised by a fault that fails every probe until someone
         // answers; an automatic runbook that cures it first (a restart, or a promotion when only
         // the database was hit) resolves the incident, and a late ack then finds nothing open.
         if let Some(worst) = ack.as_ref().and_then(|a| a.worst) {
+            ack_sure |= effects.is_empty() && reports_on(scenario, s).any(|f| f.at >= t_fault);
             ack_sure |= effects.iter().any(|&(f, e)| {
-                let cured_first = m.failover == FailoverMode::Automatic
+                let cured_first = !manual
                     && has_steps
                     && (s.runbook == Runbook::Restart
                         || (replica.is_some()
@@ -167,10 +238,30 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
         }
         partial.push((s, alert, trigger));
     }
-    if let (FailoverMode::Manual, None) = (m.failover, &decision) {
+    let any_restore = scenario.services.iter().any(|s| s.runbook == Runbook::Restore);
+    if decision.is_none() && (m.failover == FailoverMode::Manual || any_restore) {
         mitigate_reasons
             .add("no responder in the escalation chain can acknowledge and decide a manual failover");
     }
+    let restore_services = scenario.services.iter().filter(|s| s.runbook == Runbook::Restore).count();
+    // A failover promotes the replica: the node a restore is sent to is then no primary. The
+    // restore's own blackout fails every service's probes, so any such failover can start.
+    let promotion = replica.and_then(|_| {
+        scenario.services.iter().find(|s| s.runbook == Runbook::Failover).map(|s| s.name.clone())
+    });
+    // Another service whose runbook can act during that blackout may complete first.
+    let others_act = |restoring: &Service| {
+        partial.iter().any(|(o, ..)| {
+            o.name != restoring.name
+                && match o.runbook {
+                    Runbook::Restart => true,
+                    Runbook::Restore => false,
+                    Runbook::Failover => o.standby.is_some() || replica.is_some(),
+                }
+        })
+    };
+    let others_act: Vec<bool> = scenario.services.iter().map(others_act).collect();
+    let mut restore_window = None;
     let promotion_lo = replica.and_then(|(d, _)| {
         partial
             .iter()
@@ -180,7 +271,7 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
     });
 
     let mut services = Vec::new();
-    for (s, alert, trigger) in partial {
+    for (i, (s, alert, trigger)) in partial.into_iter().enumerate() {
         // The runbook's own calls: a fault near the hosts they go to may fail a step, and a
         // failed runbook is not retried by anyone in the simulation.
         let targets: Vec<String> = match s.runbook {
@@ -213,9 +304,14 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
             }),
             (Runbook::Failover, None) => true,
             (Runbook::Failover, Some(_)) => false,
-            // How long a restore takes depends on which copies verify: not bounded here.
-            (Runbook::Restore, _) => false,
+            (Runbook::Restore, touching) => touching.is_none() && promotion.is_none(),
         };
+        if let (Runbook::Restore, Some(other)) = (s.runbook, &promotion) {
+            mitigate_reasons.add(format!(
+                "a failover of {other} can promote the replica: the restore of {} then finds no primary",
+                s.name
+            ));
+        }
         if !runbook_sure {
             mitigate_reasons.add(format!(
                 "a fault can reach the hosts the runbook of {} calls ({})",
@@ -266,7 +362,49 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
                     }
                 }
             }
-            (Runbook::Restore, _) => trigger_sure.map(Window::unbounded),
+            // With a promotion possible, what the restore does is not this plan's to say.
+            (Runbook::Restore, _) if promotion.is_some() => trigger_sure.map(Window::unbounded),
+            (Runbook::Restore, _) => {
+                let restored = trigger.zip(scenario.backups.as_ref()).map(|(t, b)| {
+                    // The runner's call reaches the node within an exchange; the node fetches
+                    // the catalog within another.
+                    let latest = |extra: Duration| t.hi.map_or(scenario.duration, |h| h + extra);
+                    let when = restore::When { start: (t.lo, latest(ex)), fetch: (t.lo, latest(ex * 2)) };
+                    restore::restore(scenario, b, when, net)
+                });
+                match restored {
+                    None => None,
+                    Some(Outcome::Never(why)) => {
+                        mitigate_reasons.add(why);
+                        None
+                    }
+                    Some(Outcome::Verifies(r)) => {
+                        if r.worst.is_none() {
+                            mitigate_reasons.add(
+                                "in some case no backup chain verifies (a corrupt copy no drill has found \
+                                 yet, a copy that may not have reached the store)",
+                            );
+                        }
+                        let completion =
+                            trigger_sure.map(|t| t.then(r.best, r.worst.map(|w| w.saturating_add(ex * 3))));
+                        if let Some(c) = completion {
+                            restore_window = Some(RestoreWindow {
+                                completion: c,
+                                blackout: r.best,
+                                newest: r.newest,
+                                oldest: r.oldest,
+                                only: restore_services == 1,
+                            });
+                        }
+                        // Another runbook set off by the blackout completes no earlier than it
+                        // starts, and the first completion is what the measurement takes.
+                        match (completion, others_act.get(i).copied().unwrap_or(true)) {
+                            (Some(c), true) => Some(Window { lo: trigger.map_or(c.lo, |t| t.lo), hi: c.hi }),
+                            (c, _) => c,
+                        }
+                    }
+                }
+            }
             (Runbook::Failover, None) => replica.and_then(|(d, _)| {
                 trigger_sure.map(|t| Window {
                     lo: promotion_lo.unwrap_or(t.lo + d.promote_time),
@@ -290,12 +428,26 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
         let settle = ex * 2 + per_request(scenario) + net.tick;
         let customers_hit = effects_on_customers(scenario, s, customer);
         let recover = match s.runbook {
-            Runbook::Restore => {
+            Runbook::Restore if scenario.traffic.read_rows => {
                 recover_reasons.add(format!(
-                    "after the restore of {}'s database, customers miss every row written since its point",
+                    "after the restore of {}'s database, customers' reads of the rows written after its \
+                     point keep failing: the success ratio may never reach the threshold",
                     s.name
                 ));
                 None
+            }
+            Runbook::Restore => {
+                let cured = scenario
+                    .faults
+                    .iter()
+                    .all(|f| faults::on_requests(scenario, f, s, customer) == Effect::None);
+                if !cured {
+                    recover_reasons.add(format!(
+                        "a restore of {}'s database does not cure every fault its customers see",
+                        s.name
+                    ));
+                }
+                cured.then_some(settle)
             }
             Runbook::Restart => {
                 let cured = scenario.faults.iter().all(|f| {
@@ -359,6 +511,7 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
         ack_reasons,
         mitigate_reasons,
         recover_reasons,
+        restore: restore_window,
     }
 }
 
