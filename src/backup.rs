@@ -197,7 +197,8 @@ pub fn chains(b: &Backups, catalog: &Catalog, target: Ms) -> Vec<Chain> {
                 point: wal.map_or(point, |(_, to)| to),
                 copies: chain,
                 wal,
-                duration: Duration::from_secs_f64(bytes / b.restore_rate),
+                // Absurd sizes or rates take "forever", never a panic.
+                duration: Duration::try_from_secs_f64(bytes / b.restore_rate).unwrap_or(Duration::MAX),
             }
         })
         .collect()
@@ -317,6 +318,15 @@ mod tests {
         let expected = (2_000.0 + 20.0 * 48.0 + 20.0 * 23.0) / 1_000.0 * 3600.0;
         assert!((chain.duration.as_secs_f64() - expected).abs() < 1.0, "{:?}", chain.duration);
         assert!(!chain.corrupt);
+    }
+
+    #[test]
+    fn an_absurd_size_or_rate_takes_forever_rather_than_panicking() {
+        let mut b = plan();
+        b.size = u64::MAX;
+        b.restore_rate = 1.0 / 3600.0;
+        let chains = chains(&b, &history(&b, &[]), 0);
+        assert!(chains.iter().all(|c| c.duration == Duration::MAX), "{chains:?}");
     }
 
     #[test]
