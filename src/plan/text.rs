@@ -23,16 +23,27 @@ pub fn render(plan: &Plan) -> String {
             let _ = writeln!(out, "no fault and no incident_start: nothing to bound\n");
         }
     }
-    let _ = writeln!(out, "{:<12} {:>10} {:>12} {:>10}  verdict", "phase", "best", "worst", "target");
-    for p in &plan.phases {
-        let (best, worst) = match &p.bound {
-            None => ("-".to_owned(), "never".to_owned()),
-            Some(b) => (format_duration(b.best), b.worst.map_or("unbounded".to_owned(), format_duration)),
-        };
-        let check = plan.targets.iter().find(|t| t.target == p.phase);
-        let target = check.map_or("-".to_owned(), |t| format_duration(t.value));
-        let verdict = check.map_or("", |t| t.verdict.as_str());
-        let _ = writeln!(out, "{:<12} {best:>10} {worst:>12} {target:>10}  {verdict}", p.phase.as_str());
+    // Columns as wide as their widest cell: a restore point days back is a long duration.
+    let rows: Vec<[String; 5]> = plan
+        .phases
+        .iter()
+        .map(|p| {
+            let (best, worst) = match &p.bound {
+                None => ("-".to_owned(), "never".to_owned()),
+                Some(b) => (format_duration(b.best), b.worst.map_or("unbounded".to_owned(), format_duration)),
+            };
+            let check = plan.targets.iter().find(|t| t.target == p.phase);
+            let target = check.map_or("-".to_owned(), |t| format_duration(t.value));
+            let verdict = check.map_or("", |t| t.verdict.as_str()).to_owned();
+            [p.phase.as_str().to_owned(), best, worst, target, verdict]
+        })
+        .collect();
+    let header = ["phase", "best", "worst", "target", "verdict"].map(str::to_owned);
+    let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0);
+    let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+    for [phase, best, worst, target, verdict] in std::iter::once(&header).chain(&rows) {
+        let line = format!("{phase:<w0$}  {best:>w1$}  {worst:>w2$}  {target:>w3$}  {verdict}");
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let notes: Vec<(PhaseName, &String)> =
         plan.phases.iter().flat_map(|p| p.notes.iter().map(move |n| (p.phase, n))).collect();
