@@ -37,6 +37,15 @@ fn a_ranged_human_delay_spreads_the_rto_and_the_worst_seed_reproduces() {
     let rto = &json["distributions"]["rto_ms"];
     assert!(rto["max"].as_u64() > rto["min"].as_u64(), "the drawn delays spread the RTO: {rto}");
     assert_eq!(json["seeds"].as_array().unwrap().len(), 6);
+    // Every phase is accounted for on every seed: measured, never reached, or not applicable.
+    for phase in ["detect", "page", "acknowledge", "mitigate", "recover"] {
+        let d = &json["distributions"][format!("{phase}_ms")];
+        let measured =
+            json["runs"].as_array().unwrap().iter().filter(|r| r["phases_ms"][phase].is_u64()).count();
+        let counted =
+            measured as u64 + d["unbounded"].as_u64().unwrap() + d["not_applicable"].as_u64().unwrap();
+        assert_eq!(counted, 6, "{phase}: {d}");
+    }
     let failing = json["failing_seeds"].as_array().unwrap();
     assert_eq!(code, if failing.is_empty() { 0 } else { 1 }, "{out}");
     let xml = std::fs::read_to_string(&junit).unwrap();

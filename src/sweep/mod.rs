@@ -114,7 +114,11 @@ impl SeedResult {
                     ("mitigate", &p.mitigate),
                     ("recover", &p.recover),
                 ] {
-                    result.phases_ms.insert(name.to_owned(), ms(phase.duration));
+                    // A phase that does not apply to this run is left out: it neither happened
+                    // nor failed to.
+                    if phase.status != crate::measure::PhaseStatus::NotApplicable {
+                        result.phases_ms.insert(name.to_owned(), ms(phase.duration));
+                    }
                 }
                 for (name, v) in &m.targets {
                     result.met.insert(name.as_str().to_owned(), !v.verdict.is_missed());
@@ -246,7 +250,9 @@ impl Summary {
         let mut rows =
             vec![("rto", self.distribution(|r| r.rto_ms)), ("rpo", self.distribution(|r| r.rpo_ms))];
         for phase in PHASES {
-            rows.push((phase, self.distribution(|r| r.phases_ms.get(phase).copied().flatten())));
+            let applies =
+                self.runs.iter().filter(|r| r.error.is_none()).filter_map(|r| r.phases_ms.get(phase));
+            rows.push((phase, Distribution::of(applies.map(|v| v.map(Duration::from_millis)))));
         }
         rows
     }
@@ -277,14 +283,19 @@ impl Summary {
         let mut out = format!("sweep {} ({}) over {n} seeds{jitter}\n\n", self.scenario, self.path);
         let _ = writeln!(
             out,
-            "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}  unbounded",
-            "measure", "min", "p50", "p90", "p99", "max"
+            "{:<12} {:>10} {:>10} {:>10} {:>10} {:>10}  {:>5}  {:>5}",
+            "measure", "min", "p50", "p90", "p99", "max", "never", "n/a"
         );
+        let ran = self.runs.iter().filter(|r| r.error.is_none()).count();
         let show = |d: Option<Duration>| d.map_or("-".to_owned(), format_duration);
         for (name, d) in self.rows() {
             let [min, p50, p90, p99, max] = d.summary().map(show);
-            let _ =
-                writeln!(out, "{name:<12} {min:>10} {p50:>10} {p90:>10} {p99:>10} {max:>10}  {}", d.missing);
+            let not_applicable = ran - d.sorted.len() - d.missing;
+            let _ = writeln!(
+                out,
+                "{name:<12} {min:>10} {p50:>10} {p90:>10} {p99:>10} {max:>10}  {:>5}  {not_applicable:>5}",
+                d.missing
+            );
         }
         let [min, p50, p90, p99, max] =
             self.lost_writes().summary().map(|d| d.map_or("-".to_owned(), |d| d.as_millis().to_string()));
@@ -306,12 +317,19 @@ impl Summary {
     /// The same, machine-readable; it carries every seed's result, so shards can be merged.
     pub fn json(&self) -> Value {
         let to_ms = |d: Option<Duration>| ms(d);
+        let ran = self.runs.iter().filter(|r| r.error.is_none()).count();
         let rows: serde_json::Map<String, Value> = self
             .rows()
             .into_iter()
             .map(|(name, d)| {
                 let [min, p50, p90, p99, max] = d.summary().map(to_ms);
-                (format!("{name}_ms"), json!({"min": min, "p50": p50, "p90": p90, "p99": p99, "max": max, "unbounded": d.missing}))
+                (
+                    format!("{name}_ms"),
+                    json!({
+                        "min": min, "p50": p50, "p90": p90, "p99": p99, "max": max,
+                        "unbounded": d.missing, "not_applicable": ran - d.sorted.len() - d.missing,
+                    }),
+                )
             })
             .collect();
         let [min, p50, p90, p99, max] = self.lost_writes().summary().map(to_ms);
