@@ -3,8 +3,10 @@
 //!
 //! Top level, in order: `scenario`, `path`, `seed`, then every field of
 //! [`Measurement`] (`passed`, `t_fault_ms`, `first_failure_ms`,
-//! `restoration`, `rto_ms`, `rpo_ms`, `lost_writes`, `split_brain_writes`,
-//! `oldest_lost_write_ms`, `availability`, `error_rate`, `requests`, `error_budget`, `phases`,
+//! `restoration`, `rto_ms`, `rpo_ms`, `lost_writes`, `split_brain_writes`, `history_lost`
+//! (`rows`, `oldest_before_start_ms`), `backups` (only when a restore completed or a drill found
+//! something: `restore`, `restore_point_age_ms`, `drill_findings`, `caught_before_incident_ms`;
+//! instants before the start as negative `point_ms`/`found_ms`), `oldest_lost_write_ms`, `availability`, `error_rate`, `requests`, `error_budget`, `phases`,
 //! `dominant_phase`, `rto_breakdown`, `failure_causes`, `recover_causes`, `targets`,
 //! `window_ms`, `success_threshold`, `notes`), then `timeline`, then `plan_violations` (measured
 //! phases outside `gameday plan`'s bounds: `phase`, `measured_ms`, `best_ms`, `worst_ms`; empty
