@@ -52,14 +52,7 @@ pub(crate) fn find(scenario: &Scenario) -> Vec<Pitfall> {
     if let Some(db) =
         scenario.database.as_ref().filter(|d| d.replication == Replication::Async && d.replica.is_some())
     {
-        let lag = scenario
-            .faults
-            .iter()
-            .filter_map(|f| match f.kind {
-                FaultKind::ReplicationLag { lag, .. } => Some(lag),
-                _ => None,
-            })
-            .fold(db.lag, Duration::max);
+        let lag = super::rpo::largest_lag(scenario, db);
         if let Some(rpo) = t.rpo.filter(|&rpo| rpo < lag) {
             out.push(pitfall(
                 "async_rpo_below_lag",

@@ -55,14 +55,7 @@ pub(crate) fn bound(
             (Duration::ZERO, "sync replication: every acknowledged write is on the replica")
         }
         Some(d) => {
-            let lag = scenario
-                .faults
-                .iter()
-                .filter_map(|f| match f.kind {
-                    FaultKind::ReplicationLag { lag, .. } => Some(lag),
-                    _ => None,
-                })
-                .fold(d.lag, Duration::max);
+            let lag = largest_lag(scenario, d);
             let slack = net.hop * 2 + Duration::from_secs(1);
             let worst = (lag + slack + t0).saturating_sub(first_fault);
             (worst, "async replication: up to the largest lag of writes may be lost")
@@ -137,4 +130,17 @@ fn deleted(
         crate::report::format_offset(r.newest)
     );
     Some((Bound { best: best.min(worst), worst: Some(worst) }, Settled::ByRestore, why))
+}
+
+/// The largest async replication lag the run can see: the configured one or a
+/// `replication_lag` fault's.
+pub(crate) fn largest_lag(scenario: &Scenario, database: &crate::scenario::Database) -> Duration {
+    scenario
+        .faults
+        .iter()
+        .filter_map(|f| match f.kind {
+            FaultKind::ReplicationLag { lag, .. } => Some(lag),
+            _ => None,
+        })
+        .fold(database.lag, Duration::max)
 }
