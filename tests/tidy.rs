@@ -3,9 +3,12 @@
 
 use std::path::Path;
 
-/// Every `.rs` file under `dir`, with its text.
+/// Every `.rs` file under `dir` (or `dir` itself when it is a file), with its text.
 fn sources(dir: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    if Path::new(dir).is_file() {
+        return vec![(dir.to_owned(), std::fs::read_to_string(dir).unwrap())];
+    }
     let mut stack = vec![Path::new(dir).to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {

@@ -28,35 +28,16 @@ pub(crate) struct Caller<'a> {
     pub deadline: Duration,
 }
 
-fn hosts_of(scenario: &Scenario, place: &Place) -> Vec<String> {
-    match place {
-        Place::Region(r) => crate::sim::hosts_in(scenario, r),
-        Place::Host(h) => vec![h.clone()],
-    }
-}
-
 /// Whether a fault between `a` and `b` cuts the link between hosts `x` and `y` (in either
 /// direction: a request needs both ways).
 fn between(scenario: &Scenario, a: &Place, b: &Place, x: &str, y: &str) -> bool {
-    let (a, b) = (hosts_of(scenario, a), hosts_of(scenario, b));
+    let (a, b) = (scenario.hosts_of(a), scenario.hosts_of(b));
     let has = |side: &[String], h: &str| side.iter().any(|s| s == h);
     (has(&a, x) && has(&b, y)) || (has(&a, y) && has(&b, x))
 }
 
 fn primary_db(scenario: &Scenario) -> Option<String> {
     scenario.database.as_ref().map(|d| format!("{}-db", d.primary))
-}
-
-/// The region a host sits in, when it sits in one.
-fn region_of<'a>(scenario: &'a Scenario, host: &'a str) -> Option<&'a str> {
-    match host {
-        "monitor" => scenario.monitor.region.as_deref(),
-        "clients" => scenario.traffic.region.as_deref(),
-        _ => host
-            .strip_suffix("-app")
-            .or_else(|| host.strip_suffix("-db"))
-            .or_else(|| host.strip_suffix("-store")),
-    }
 }
 
 /// Whether a service fault aimed at `region` (or every deployment) hits `target_region`.
@@ -100,7 +81,7 @@ fn on_path(
 ) -> Effect {
     let app = format!("{}-app", service.primary);
     let db = primary_db(scenario).filter(|_| with_db);
-    let caller_down = |region: &str| region_of(scenario, caller.host) == Some(region);
+    let caller_down = |region: &str| scenario.region_of(caller.host) == Some(region);
     // The links a request depends on: caller to app (hard), app to database (hard), app to DNS
     // (soft: an unreachable DNS server means the stale answer is used, after a lookup delay).
     let cut = |a: &Place, b: &Place| {
@@ -243,8 +224,8 @@ pub(crate) fn breaks_monitor(scenario: &Scenario, fault: &Fault) -> Option<Strin
 /// Whether `fault` can reach any of `hosts` (down, cut off, held, slowed), or, for a fault
 /// aimed at a service's deployments, any deployment in the regions of `hosts`.
 pub(crate) fn touches(scenario: &Scenario, fault: &Fault, hosts: &[String]) -> bool {
-    let regions: Vec<&str> = hosts.iter().filter_map(|h| region_of(scenario, h)).collect();
-    let on_side = |p: &Place| hosts_of(scenario, p).iter().any(|h| hosts.contains(h));
+    let regions: Vec<&str> = hosts.iter().filter_map(|h| scenario.region_of(h)).collect();
+    let on_side = |p: &Place| scenario.hosts_of(p).iter().any(|h| hosts.contains(h));
     match &fault.kind {
         FaultKind::RegionOutage { region } => regions.contains(&region.as_str()),
         FaultKind::HostCrash { host } => hosts.contains(host),

@@ -325,7 +325,7 @@ pub(crate) fn windows(scenario: &Scenario, t_fault: Duration, net: Network) -> W
         let mut early_switch = false;
         let completion = match (s.runbook, &s.standby) {
             (Runbook::Restart, _) => {
-                let restart = crate::sim::app::RESTART_TIME;
+                let restart = crate::scenario::RESTART_TIME;
                 trigger_sure.map(|t| t.then(restart, Some(restart + ex * 3)))
             }
             (Runbook::Failover, Some(standby)) => {

@@ -7,6 +7,7 @@
 
 pub mod model;
 mod raw;
+pub mod topology;
 mod validate;
 pub mod write;
 

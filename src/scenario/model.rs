@@ -127,6 +127,9 @@ pub struct Service {
     pub runbook: Runbook,
 }
 
+/// How long a service takes to come back after the `restart` runbook restarts it.
+pub const RESTART_TIME: Duration = Duration::from_secs(10);
+
 /// The remedy the monitor's runbook applies when it acts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Runbook {

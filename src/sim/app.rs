@@ -22,8 +22,7 @@ use crate::sim::net::sim_now;
 use crate::sim::pool::Pool;
 use crate::sim::serve::serve;
 
-/// How long a restart takes before the service serves again.
-pub const RESTART_TIME: Duration = Duration::from_secs(10);
+pub use crate::scenario::RESTART_TIME;
 /// Deadline of the app's call to the database.
 const DB_DEADLINE: Duration = Duration::from_secs(2);
 

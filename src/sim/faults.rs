@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::measure::WorldEventKind;
 use crate::scenario::{Fault, FaultKind, Place, Scenario};
 use crate::sim::rows::Op;
-use crate::sim::{World, base_latency, hosts, hosts_in};
+use crate::sim::{World, base_latency};
 
 /// One scheduled change.
 pub(crate) struct Action {
@@ -27,13 +27,6 @@ pub(crate) fn schedule(scenario: &Scenario) -> Vec<Action> {
     }
     actions.sort_by_key(|a| (a.at, !a.inject, a.fault));
     actions
-}
-
-fn place_hosts(scenario: &Scenario, place: &Place) -> Vec<String> {
-    match place {
-        Place::Region(r) => hosts_in(scenario, r),
-        Place::Host(h) => vec![h.clone()],
-    }
 }
 
 fn describe(fault: &Fault) -> String {
@@ -103,8 +96,8 @@ pub(crate) fn apply(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &Wor
     world.ground.event_at(sim.elapsed(), "fault", kind, describe(fault));
     match &fault.kind {
         FaultKind::RegionOutage { region } => {
-            let inside = hosts_in(scenario, region);
-            let outside: Vec<String> = hosts(scenario).into_iter().filter(|h| !inside.contains(h)).collect();
+            let inside = scenario.hosts_in(region);
+            let outside: Vec<String> = scenario.hosts().into_iter().filter(|h| !inside.contains(h)).collect();
             for a in &inside {
                 for b in &outside {
                     if inject {
@@ -137,8 +130,8 @@ pub(crate) fn apply(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &Wor
             }
         }
         FaultKind::Partition { a, b, oneway } => {
-            for x in place_hosts(scenario, a) {
-                for y in place_hosts(scenario, b) {
+            for x in scenario.hosts_of(a) {
+                for y in scenario.hosts_of(b) {
                     match (inject, oneway) {
                         (true, true) => sim.partition_oneway(x.as_str(), y.as_str()),
                         (true, false) => sim.partition(x.as_str(), y.as_str()),
@@ -149,16 +142,16 @@ pub(crate) fn apply(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &Wor
             }
         }
         FaultKind::Latency { a, b, one_way } => {
-            for x in place_hosts(scenario, a) {
-                for y in place_hosts(scenario, b) {
+            for x in scenario.hosts_of(a) {
+                for y in scenario.hosts_of(b) {
                     let base = base_latency(scenario, &x, &y);
                     sim.set_link_latency(x.as_str(), y.as_str(), if inject { base + *one_way } else { base });
                 }
             }
         }
         FaultKind::Blackhole { a, b } => {
-            for x in place_hosts(scenario, a) {
-                for y in place_hosts(scenario, b) {
+            for x in scenario.hosts_of(a) {
+                for y in scenario.hosts_of(b) {
                     if inject {
                         sim.hold(x.as_str(), y.as_str());
                     } else {

@@ -58,59 +58,9 @@ pub(crate) struct World {
     pub known_rows: clients::KnownRows,
 }
 
-/// Every host name of the world, in registration order.
-pub(crate) fn hosts(scenario: &Scenario) -> Vec<String> {
-    let mut hosts = Vec::new();
-    for region in &scenario.regions {
-        let has_app =
-            scenario.services.iter().any(|s| s.primary == *region || s.standby.as_ref() == Some(region));
-        let has_db = scenario
-            .database
-            .as_ref()
-            .is_some_and(|d| d.primary == *region || d.replica.as_ref() == Some(region));
-        if has_app {
-            hosts.push(format!("{region}-app"));
-        }
-        if has_db {
-            hosts.push(format!("{region}-db"));
-        }
-        if scenario.backups.as_ref().is_some_and(|b| b.store == *region) {
-            hosts.push(store::host(region));
-        }
-    }
-    hosts.extend(["dns", "monitor", "pager", "clients"].map(String::from));
-    hosts
-}
-
-/// The hosts that sit in `region` (including the monitor and the clients when placed there).
-pub(crate) fn hosts_in(scenario: &Scenario, region: &str) -> Vec<String> {
-    let mut hosts: Vec<String> =
-        hosts(scenario).into_iter().filter(|h| host_region(h) == Some(region)).collect();
-    if scenario.monitor.region.as_deref() == Some(region) {
-        hosts.push("monitor".to_owned());
-    }
-    if scenario.traffic.region.as_deref() == Some(region) {
-        hosts.push("clients".to_owned());
-    }
-    hosts
-}
-
-/// The region in a per-region host's name (`us-east-1-db` -> `us-east-1`).
-fn host_region(host: &str) -> Option<&str> {
-    host.strip_suffix("-app").or_else(|| host.strip_suffix("-db")).or_else(|| host.strip_suffix("-store"))
-}
-
-fn region_of<'a>(scenario: &'a Scenario, host: &'a str) -> Option<&'a str> {
-    match host {
-        "monitor" => scenario.monitor.region.as_deref(),
-        "clients" => scenario.traffic.region.as_deref(),
-        _ => host_region(host),
-    }
-}
-
 /// The scenario's one-way latency between the regions of two hosts.
 pub(crate) fn base_latency(scenario: &Scenario, a: &str, b: &str) -> Duration {
-    let (Some(ra), Some(rb)) = (region_of(scenario, a), region_of(scenario, b)) else {
+    let (Some(ra), Some(rb)) = (scenario.region_of(a), scenario.region_of(b)) else {
         return Duration::ZERO;
     };
     scenario
@@ -173,7 +123,7 @@ fn initial_world(scenario: &Scenario) -> World {
             generation: 0,
             backups: scenario.backups.as_ref().map(|b| db::BackupSetup {
                 plan: b.clone(),
-                store: store::host(&b.store),
+                store: crate::scenario::topology::store_host(&b.store),
                 faults: scenario.faults.clone(),
                 end: scenario.duration,
             }),
@@ -250,7 +200,7 @@ fn simulate(scenario: &Scenario, seed: u64) -> Result<Observations, SimError> {
         .ephemeral_ports(EPHEMERAL_PORTS)
         .build();
     register_hosts(&mut sim, scenario, &world, seed);
-    let all = hosts(scenario);
+    let all = scenario.hosts();
     for (i, a) in all.iter().enumerate() {
         for b in &all[i + 1..] {
             let latency = base_latency(scenario, a, b);
@@ -328,7 +278,7 @@ fn record_failover_completion(scenario: &Scenario, ground: &Ground) {
 }
 
 fn register_hosts(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &World, seed: u64) {
-    for host in hosts(scenario) {
+    for host in scenario.hosts() {
         let w = world.clone();
         if let Some(region) = host.strip_suffix("-app") {
             let region = region.to_owned();

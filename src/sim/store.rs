@@ -36,11 +36,6 @@ struct Store {
     catalog: SharedCatalog,
 }
 
-/// The store host's name for `region`.
-pub fn host(region: &str) -> String {
-    format!("{region}-store")
-}
-
 /// Runs the store and its drills on the current host until it stops.
 pub async fn run(
     plan: Backups,
