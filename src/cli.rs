@@ -434,16 +434,34 @@ fn merge_command(files: &[PathBuf], format: Format, junit: Option<&std::path::Pa
         Ok(summary) => summary,
         Err(e) => return usage_error(&e),
     };
+    if let Err(code) = publish(&summary, format, junit) {
+        return code;
+    }
+    sweep_exit(&summary)
+}
+
+/// Writes a sweep's JUnit file (when asked) and prints its summary: what `sweep` and `merge`
+/// both end with. A JUnit file that cannot be written is a runtime error.
+fn publish(
+    summary: &crate::sweep::Summary,
+    format: Format,
+    junit: Option<&std::path::Path>,
+) -> Result<(), ExitCode> {
     if let Some(path) = junit {
         if let Err(e) = std::fs::write(path, summary.junit()) {
             eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(exit::RUNTIME);
+            return Err(ExitCode::from(exit::RUNTIME));
         }
     }
     match format {
         Format::Text => print!("{}", summary.text()),
         Format::Json => println!("{}", serde_json::to_string_pretty(&summary.json()).unwrap_or_default()),
     }
+    Ok(())
+}
+
+/// 0 when every seed met its targets, 1 when one missed.
+fn sweep_exit(summary: &crate::sweep::Summary) -> ExitCode {
     if summary.failing().is_empty() {
         ExitCode::from(exit::SUCCESS)
     } else {
@@ -486,15 +504,8 @@ fn sweep_command(
         bar.finish_and_clear();
     }
     let summary = crate::sweep::Summary::new(&scenario, *jitter, &outcomes);
-    if let Some(path) = junit {
-        if let Err(e) = std::fs::write(path, summary.junit()) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(exit::RUNTIME);
-        }
-    }
-    match format {
-        Format::Text => print!("{}", summary.text()),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&summary.json()).unwrap_or_default()),
+    if let Err(code) = publish(&summary, format, junit) {
+        return code;
     }
     if let Some(out) = &options.shrink {
         let shrink = crate::sweep::shrink::Options { max_runs: options.shrink_runs, jobs };
@@ -503,11 +514,7 @@ fn sweep_command(
             return ExitCode::from(exit::RUNTIME);
         }
     }
-    if summary.failing().is_empty() {
-        ExitCode::from(exit::SUCCESS)
-    } else {
-        ExitCode::from(exit::TARGET_MISSED)
-    }
+    sweep_exit(&summary)
 }
 
 /// Shrinks the worst seed that missed a target and writes the result to `out`; says on stderr
