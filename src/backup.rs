@@ -209,6 +209,13 @@ fn changed(b: &Backups, span: Ms) -> f64 {
     b.change_rate * (span.max(0) as f64 / 1000.0)
 }
 
+impl Copy {
+    /// `full backup of -71h30m`.
+    pub fn describe(&self) -> String {
+        format!("{} backup of {}", self.kind.name(), show(self.taken))
+    }
+}
+
 /// What `chain` applies, in words: `full backup of -71h30m + differential of -23h30m + 23
 /// incrementals + WAL to +29m59s`.
 pub fn describe_chain(catalog: &Catalog, chain: &Chain) -> String {
@@ -218,7 +225,7 @@ pub fn describe_chain(catalog: &Catalog, chain: &Chain) -> String {
         let copy = &catalog.copies[i];
         match copy.kind {
             BackupKind::Incremental => incrementals += 1,
-            kind => parts.push(format!("{} backup of {}", kind.name(), show(copy.taken))),
+            _ => parts.push(copy.describe()),
         }
     }
     if incrementals > 0 {
@@ -239,21 +246,21 @@ pub fn drills_before_start(b: &Backups, catalog: &mut Catalog) -> Vec<(Ms, Ms, u
     let mut found = Vec::new();
     let mut at = -(ms(b.history) / every) * every;
     while at < 0 {
+        // The copies taken by then: a prefix, since the catalog is ordered by time, so an index
+        // into it is an index into the catalog.
+        let taken_by_then = catalog.copies.partition_point(|c| c.taken <= at);
         let visible = Catalog {
-            copies: catalog.copies.iter().filter(|c| c.taken <= at).cloned().collect(),
+            copies: catalog.copies[..taken_by_then].to_vec(),
             archived_until: catalog.archived_until.map(|_| at),
         };
         if let Some(chain) = chains(b, &visible, at + 1).into_iter().next() {
-            let done = at + ms(chain.duration);
+            let done = at.saturating_add(ms(chain.duration));
             if done < 0 {
-                for i in chain.copies.iter().copied().filter(|&i| visible.copies[i].corrupt) {
-                    let taken = visible.copies[i].taken;
-                    if let Some(c) =
-                        catalog.copies.iter_mut().find(|c| c.taken == taken && c.known_bad.is_none())
-                    {
-                        c.known_bad = Some(done);
-                        let index = catalog.copies.iter().position(|c| c.taken == taken).unwrap_or(0);
-                        found.push((at, done, index));
+                for i in chain.copies {
+                    let copy = &mut catalog.copies[i];
+                    if copy.corrupt && copy.known_bad.is_none() {
+                        copy.known_bad = Some(done);
+                        found.push((at, done, i));
                     }
                 }
             }

@@ -100,6 +100,12 @@ pub struct Measurement {
 }
 
 impl Measurement {
+    /// Whether a restore from backups completed after the fault: writes acknowledged after the
+    /// fault and lost were then discarded by it, not split-brain writes.
+    pub fn restored_from_backup(&self) -> bool {
+        self.backups.as_ref().is_some_and(|b| b.restore.is_some())
+    }
+
     /// The targets that were missed, in report order.
     pub fn missed(&self) -> impl Iterator<Item = (TargetName, &TargetVerdict)> {
         self.targets.iter().filter(|(_, v)| v.verdict.is_missed()).map(|(n, v)| (*n, v))

@@ -729,7 +729,7 @@ fn went_wrong(report: &Report) -> Vec<String> {
     }
     if m.lost_writes > 0 {
         let rpo = m.rpo.map(|r| format!(", RPO {}", format_duration(r))).unwrap_or_default();
-        let split = if m.split_brain_writes > 0 && m.backups.as_ref().is_some_and(|b| b.restore.is_some()) {
+        let split = if m.split_brain_writes > 0 && m.restored_from_backup() {
             format!(
                 ", {} of them acknowledged after the fault and discarded by the restore",
                 m.split_brain_writes

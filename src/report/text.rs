@@ -366,7 +366,7 @@ pub(crate) fn lost_writes(m: &Measurement) -> String {
     match (m.lost_writes, m.split_brain_writes) {
         (0, _) => "0".to_string(),
         (n, 0) => format!("{n} (none acknowledged after the fault)"),
-        (n, split) if m.backups.as_ref().is_some_and(|b| b.restore.is_some()) => {
+        (n, split) if m.restored_from_backup() => {
             format!("{n} ({split} acknowledged after the fault, discarded by the restore)")
         }
         (n, split) => format!("{n} ({split} acknowledged after the fault: split-brain)"),

@@ -163,11 +163,6 @@ impl SharedCluster {
     pub fn serving(&self) -> Option<(String, Rows)> {
         self.peek(|c| c.serving().map(|(h, n)| (h.clone(), n.rows.clone())))
     }
-
-    /// Waits for the next change.
-    pub async fn changed(&self) {
-        self.changed.notified().await;
-    }
 }
 
 impl Cluster {

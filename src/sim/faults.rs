@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use crate::measure::WorldEventKind;
 use crate::scenario::{Fault, FaultKind, Place, Scenario};
-use crate::sim::rows::Op;
 use crate::sim::{World, base_latency};
 
 /// One scheduled change.
@@ -203,12 +202,8 @@ pub(crate) fn apply(sim: &mut turmoil::Sim<'_>, scenario: &Scenario, world: &Wor
                 let ppm = (ratio * 1_000_000.0).round() as u32;
                 let now = sim.elapsed();
                 let deleted = cluster.with(|c| {
-                    let (host, node) = c.serving()?;
-                    let host = host.clone();
-                    let before = node.rows.count();
-                    let node = c.serving_mut()?;
-                    node.rows.push(Op::Delete { ppm }, now);
-                    Some((host, before - node.rows.count()))
+                    let host = c.serving()?.0.clone();
+                    Some((host, c.serving_mut()?.rows.delete(ppm, now)))
                 });
                 if let Some((host, rows)) = deleted {
                     world.ground.event_at(

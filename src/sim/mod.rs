@@ -134,7 +134,7 @@ fn initial_world(scenario: &Scenario) -> World {
     let catalog = scenario.backups.as_ref().map_or_else(store::SharedCatalog::default, |b| {
         let mut catalog = crate::backup::history(b, &scenario.faults);
         for (at, done, i) in crate::backup::drills_before_start(b, &mut catalog) {
-            let copy = store::describe(&catalog.copies[i]);
+            let copy = catalog.copies[i].describe();
             ground.drill_found(crate::measure::DrillFinding { found_ms: done, copy });
             ground.event_at(
                 Duration::ZERO,
@@ -143,7 +143,7 @@ fn initial_world(scenario: &Scenario) -> World {
                 format!(
                     "before the start: the restore drill of {} found the {} corrupt at {}",
                     crate::report::format_offset(at),
-                    store::describe(&catalog.copies[i]),
+                    catalog.copies[i].describe(),
                     crate::report::format_offset(done)
                 ),
             );

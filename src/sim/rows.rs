@@ -160,16 +160,22 @@ impl Rows {
         }
     }
 
-    /// How many rows the node holds (history rows and customers' writes).
-    pub fn count(&self) -> u64 {
-        let history = self.history.map_or(0, |h| h.rows_until(self.history_until));
-        let mut held = self.write_ids().len() as u64;
-        if self.deletes.is_empty() {
-            return held + history;
-        }
-        let h = self.history.expect("history rows exist only with a history");
-        held += (0..history).filter(|&i| !self.deleted(HISTORY_ROW | i, h.committed(i))).count() as u64;
-        held
+    /// Commits a `DELETE` of the rows `ppm` selects among those committed before `at`; returns
+    /// how many rows the node held that it removed.
+    pub fn delete(&mut self, ppm: u32, at: Duration) -> u64 {
+        let history = self.history.map_or(0, |h| {
+            (0..h.rows_until(self.history_until))
+                .map(|i| HISTORY_ROW | i)
+                .filter(|&row| selects(ppm, row) && !self.deleted(row, h.committed(row & !HISTORY_ROW)))
+                .count()
+        });
+        let writes = self
+            .index
+            .iter()
+            .filter(|&(&id, &c)| c < at && selects(ppm, id) && !self.deleted(id, ms(c)))
+            .count();
+        self.push(Op::Delete { ppm }, at);
+        (history + writes) as u64
     }
 
     /// The commit time of the newest destructive statement, if any.
@@ -236,7 +242,10 @@ mod tests {
         for id in 1..=1000 {
             rows.push(Op::Write(id), Duration::from_secs(id));
         }
-        rows.push(Op::Delete { ppm: 250_000 }, Duration::from_millis(500_500));
+        let held = |r: &Rows| r.write_ids().len() as u64 + history.rows() - r.history_lost().0;
+        let before = held(&rows);
+        let removed = rows.delete(250_000, Duration::from_millis(500_500));
+        assert_eq!(removed, before - held(&rows), "it counts what it removed");
         rows.push(Op::Write(5000), Duration::from_secs(600));
         let held = rows.write_ids().len();
         // About a quarter of the 500 writes before the delete are gone; none after it.

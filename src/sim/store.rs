@@ -95,7 +95,7 @@ async fn drills(plan: Backups, catalog: SharedCatalog, ground: Ground, end: Dura
                 for &i in &chain.copies {
                     if c.copies[i].corrupt && c.copies[i].known_bad.is_none() {
                         c.copies[i].known_bad = Some(done);
-                        found.push(describe(&c.copies[i]));
+                        found.push(c.copies[i].describe());
                     }
                 }
                 for copy in &found {
@@ -120,9 +120,4 @@ async fn drills(plan: Backups, catalog: SharedCatalog, ground: Ground, end: Dura
         }
         at += every;
     }
-}
-
-/// `full backup of -71h`.
-pub fn describe(copy: &Copy) -> String {
-    format!("{} backup of {}", copy.kind.name(), crate::report::format_offset(copy.taken))
 }

@@ -12,7 +12,7 @@ use crate::backup::{self, Catalog, Copy, ms};
 use crate::measure::WorldEventKind;
 use crate::sim::net::sim_now;
 use crate::sim::serve::call;
-use crate::sim::store::{self, describe};
+use crate::sim::store;
 
 fn is_serving_primary(s: &DbState) -> bool {
     s.cluster.peek(|c| c.serving().is_some_and(|(h, _)| *h == s.host))
@@ -38,10 +38,10 @@ pub(super) async fn backup_agent(s: DbState) {
                 .await;
         let (kind, details) = match sent {
             Some((201, _)) => {
-                (WorldEventKind::BackupTaken, format!("{} stored in {}", describe(&copy), setup.store))
+                (WorldEventKind::BackupTaken, format!("{} stored in {}", copy.describe(), setup.store))
             }
             _ => {
-                (WorldEventKind::BackupFailed, format!("{} could not reach {}", describe(&copy), setup.store))
+                (WorldEventKind::BackupFailed, format!("{} could not reach {}", copy.describe(), setup.store))
             }
         };
         s.ground.event(format!("db:{}", s.host), kind, details);
@@ -77,7 +77,7 @@ pub(super) async fn wal_archiver(s: DbState) {
 /// cannot be reached.
 pub(super) async fn restore(State(s): State<DbState>) -> StatusCode {
     let Some(setup) = s.cluster.peek(|c| c.backups.clone()) else { return StatusCode::NOT_FOUND };
-    let begun = s.cluster.with(|c| {
+    let begun = s.cluster.peek(|c| {
         let target = c.nodes.get(&s.host).filter(|n| n.role == Role::Primary)?.rows.last_delete();
         Some(target.unwrap_or_else(|| ms(sim_now())))
     });
@@ -104,7 +104,7 @@ pub(super) async fn restore(State(s): State<DbState>) -> StatusCode {
     let started = sim_now();
     let mut fallbacks = 0;
     for chain in backup::chains(&setup.plan, &catalog, target) {
-        let full = describe(&catalog.copies[chain.copies[0]]);
+        let full = catalog.copies[chain.copies[0]].describe();
         let applied = backup::describe_chain(&catalog, &chain);
         tokio::time::sleep(chain.duration).await;
         if chain.corrupt {
@@ -112,7 +112,7 @@ pub(super) async fn restore(State(s): State<DbState>) -> StatusCode {
                 .copies
                 .iter()
                 .filter(|&&i| catalog.copies[i].corrupt)
-                .map(|&i| describe(&catalog.copies[i]))
+                .map(|&i| catalog.copies[i].describe())
                 .collect();
             s.ground.event(
                 source.clone(),
